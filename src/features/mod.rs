@@ -1,0 +1,1 @@
+//! Per-customer feature table at a cutoff instant: RFM, engagement, lifecycle, label.

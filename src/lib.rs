@@ -1,0 +1,20 @@
+//! `ltv` — customer lifetime value for private-domain commerce.
+//!
+//! The pipeline, one module per stage:
+//! [`data`] reads orders, events, comments and customers (CSV) with typed, located errors;
+//! [`features`] builds one row per customer at a cutoff instant (RFM, engagement, lifecycle,
+//! label); [`models`] fits regressors and the BG/NBD × Gamma-Gamma baseline; [`evaluate`]
+//! measures predictions; [`sentiment`] scores customers' own words; [`synth`] generates
+//! realistic example data.
+#![deny(missing_docs)]
+
+pub mod data;
+pub mod error;
+pub mod evaluate;
+pub mod features;
+pub mod io_util;
+pub mod models;
+pub mod sentiment;
+pub mod synth;
+
+pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! LTV models: regressors behind one interface, the BG/NBD × Gamma-Gamma baseline, model files.

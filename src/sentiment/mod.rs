@@ -1,0 +1,1 @@
+//! Text → sentiment score in [-1, 1] and a label, for Chinese and English.

@@ -1,0 +1,2 @@
+//! Seeded generator of realistic private-domain customer behaviour (orders, events, comments,
+//! customers) in the data contract's format.
