@@ -1,0 +1,40 @@
+//! Top-level arguments and the subcommand list.
+use crate::commands;
+use clap::{Args, Parser, Subcommand};
+
+/// Customer lifetime value for private-domain commerce.
+///
+/// Typical flow: `ltv synth` (or your own exports) → `ltv features` → `ltv train` → `ltv score`.
+#[derive(Debug, Parser)]
+#[command(name = "ltv", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Options shared by every subcommand.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every subcommand.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Worker threads (default: all cores). Outputs are byte-identical for any value.
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print no progress bars or summaries on stderr (errors are still printed).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build one row of features per customer at a cutoff (and optionally the future label).
+    Features(commands::features::Args),
+    /// Generate a realistic synthetic dataset (orders, events, comments, customers).
+    Synth(commands::synth::Args),
+    /// Score, train and evaluate the sentiment models (Chinese and English).
+    #[command(subcommand)]
+    Sentiment(commands::sentiment::Command),
+}

@@ -1,0 +1,22 @@
+//! One module per subcommand; each turns its flags into library calls.
+pub mod features;
+pub mod sentiment;
+pub mod synth;
+
+use crate::args::{Cli, Command};
+
+/// Runs the chosen subcommand.
+pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    if let Some(n) = cli.global.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .map_err(|e| anyhow::anyhow!("cannot start {n} threads: {e}"))?;
+    }
+    let quiet = cli.global.quiet;
+    match cli.command {
+        Command::Features(a) => features::run(a, quiet),
+        Command::Synth(a) => synth::run(a, quiet),
+        Command::Sentiment(c) => sentiment::run(c, quiet),
+    }
+}
