@@ -1,3 +1,13 @@
-//! The input data contract: schemas, CSV readers, validation, located errors.
+//! The input data contract: schemas, streaming parallel CSV readers, validation, and errors that
+//! name the file, line, column and value.
+pub mod amount;
+pub mod chunks;
 mod error;
+pub mod options;
+pub mod reader;
+pub mod time;
+
 pub use error::InputError;
+pub use options::{BadRowPolicy, ColumnMap, Delimiter, InputKind, ReadOptions};
+pub use reader::{ReadReport, Source};
+pub use time::{Cutoff, TimeFormat, TimeParser};

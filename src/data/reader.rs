@@ -1,0 +1,693 @@
+//! The parallel streaming reader: header resolution, record validation with located errors,
+//! and parsing of whole-record chunks on all cores into per-shard row lists.
+//!
+//! Memory is bounded by one batch of chunks (`BATCH_CHUNKS` × `CHUNK_BYTES`), whatever the file
+//! size. Rows are routed to `SHARDS` shards by a hash of the customer id, and each shard sees its
+//! rows in file order, so a fold per shard gives the same result for any number of threads.
+use crate::data::chunks::{Chunk, Chunker};
+use crate::data::options::{BadRowPolicy, Delimiter, InputKind, ReadOptions};
+use crate::data::InputError;
+use crate::{Error, Result};
+use rayon::prelude::*;
+use std::hash::Hasher;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Number of customer shards (fixed, independent of the thread count).
+pub const SHARDS: usize = 64;
+/// Target chunk size in bytes.
+pub const CHUNK_BYTES: usize = 2 << 20;
+/// Chunks parsed in parallel before their rows are folded.
+pub const BATCH_CHUNKS: usize = 16;
+/// How many skipped-row locations are kept for the report.
+pub const MAX_REPORTED_BAD_ROWS: usize = 10;
+
+/// An input stream and the name to use for it in messages.
+pub struct Source<'a> {
+    /// The name shown in errors (usually the path).
+    pub path: PathBuf,
+    /// The bytes.
+    pub reader: Box<dyn Read + Send + 'a>,
+}
+
+impl<'a> Source<'a> {
+    /// Opens a file.
+    pub fn open(path: &Path) -> Result<Source<'static>> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        Ok(Source {
+            path: path.to_path_buf(),
+            reader: Box::new(file),
+        })
+    }
+
+    /// Reads from an in-memory buffer (tests, stdin already read).
+    pub fn from_bytes(name: impl Into<PathBuf>, bytes: &'a [u8]) -> Source<'a> {
+        Source {
+            path: name.into(),
+            reader: Box::new(bytes),
+        }
+    }
+}
+
+/// The fields of one record, addressed by contract column index.
+pub struct Fields<'r> {
+    record: Record<'r>,
+    columns: &'r [Option<usize>],
+}
+
+enum Record<'r> {
+    Csv(&'r csv::ByteRecord),
+    Split(&'r [&'r [u8]]),
+}
+
+impl<'r> Fields<'r> {
+    /// The bytes of contract column `column` (its index in [`InputKind::columns`]), or `None`
+    /// when the file has no such column.
+    #[inline]
+    pub fn get(&self, column: usize) -> Option<&'r [u8]> {
+        let i = (*self.columns.get(column)?)?;
+        match self.record {
+            Record::Csv(r) => r.get(i),
+            Record::Split(f) => f.get(i).copied(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self.record {
+            Record::Csv(r) => r.len(),
+            Record::Split(f) => f.len(),
+        }
+    }
+
+    fn raw(&self, i: usize) -> &'r [u8] {
+        match self.record {
+            Record::Csv(r) => r.get(i).unwrap_or(b""),
+            Record::Split(f) => f.get(i).copied().unwrap_or(b""),
+        }
+    }
+}
+
+/// Why a field could not be parsed: the contract column index and a short description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldError {
+    /// Contract column index.
+    pub column: usize,
+    /// What is wrong (`unparsable timestamp`, `not a number`, …).
+    pub kind: &'static str,
+}
+
+/// One parsed row: where its customer id sits in the chunk's id buffer, and the value.
+#[derive(Debug, Clone)]
+pub struct Row<T> {
+    id_start: u32,
+    id_len: u32,
+    /// The parsed value.
+    pub value: T,
+}
+
+/// The rows of one chunk, split by shard, in file order within each shard.
+pub struct ParsedChunk<T> {
+    /// Rows per shard.
+    pub shards: Vec<Vec<Row<T>>>,
+    ids: Vec<u8>,
+    errors: Vec<InputError>,
+    bad_rows: u64,
+    rows: u64,
+    fatal: Option<InputError>,
+}
+
+impl<T> ParsedChunk<T> {
+    /// The customer id of a row (validated UTF-8, trimmed).
+    #[inline]
+    pub fn id(&self, row: &Row<T>) -> &str {
+        let b = &self.ids[row.id_start as usize..(row.id_start + row.id_len) as usize];
+        std::str::from_utf8(b).unwrap_or("")
+    }
+}
+
+/// Counts of what a read saw and skipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadReport {
+    /// Data rows read (not counting the header).
+    pub rows: u64,
+    /// Rows skipped under `--on-bad-rows skip`.
+    pub bad_rows: u64,
+    /// The first few skipped rows, with their errors.
+    pub first_bad_rows: Vec<InputError>,
+}
+
+impl ReadReport {
+    /// Adds another report (of a later file) to this one.
+    pub fn merge(&mut self, other: ReadReport) {
+        self.rows += other.rows;
+        self.bad_rows += other.bad_rows;
+        for e in other.first_bad_rows {
+            if self.first_bad_rows.len() < MAX_REPORTED_BAD_ROWS {
+                self.first_bad_rows.push(e);
+            }
+        }
+    }
+}
+
+/// The shard of a customer id.
+#[inline]
+pub fn shard_of(id: &[u8]) -> usize {
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(id);
+    let x = h.finish().wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (x >> 58) as usize % SHARDS
+}
+
+struct Layout {
+    /// Contract column → file column.
+    columns: Vec<Option<usize>>,
+    /// File column names, for messages.
+    names: Vec<String>,
+    /// Expected fields per record.
+    width: usize,
+}
+
+fn split_fields(line: &[u8]) -> Vec<&[u8]> {
+    line.split(|b| *b == b' ' || *b == b'\t' || *b == b'\r')
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+fn first_record_fields(bytes: &[u8], delimiter: Delimiter) -> Vec<Vec<u8>> {
+    match delimiter {
+        Delimiter::Whitespace => split_fields(bytes)
+            .into_iter()
+            .map(<[u8]>::to_vec)
+            .collect(),
+        Delimiter::Byte(d) => {
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .delimiter(d)
+                .from_reader(bytes);
+            let mut rec = csv::ByteRecord::new();
+            match r.read_byte_record(&mut rec) {
+                Ok(true) => rec.iter().map(<[u8]>::to_vec).collect(),
+                _ => vec![],
+            }
+        }
+    }
+}
+
+fn resolve_layout(
+    path: &Path,
+    kind: InputKind,
+    opts: &ReadOptions,
+    first: &[Vec<u8>],
+) -> Result<Layout> {
+    let width = first.len();
+    let specs = kind.columns();
+    if opts.has_header {
+        let mut names = Vec::with_capacity(width);
+        for (i, f) in first.iter().enumerate() {
+            let s = std::str::from_utf8(f).map_err(|_| {
+                InputError::new(path, 1, Some(i + 1), "", "invalid UTF-8 in header", f)
+            })?;
+            names.push(s.trim().to_string());
+        }
+        let mut columns = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let want = opts.columns.source_name(spec.name);
+            let found = names.iter().position(|n| n == want);
+            if found.is_none() && (spec.required || opts.columns.is_mapped(spec.name)) {
+                let label = if want == spec.name {
+                    format!("`{}`", spec.name)
+                } else {
+                    format!("`{want}` (mapped to `{}`)", spec.name)
+                };
+                return Err(InputError::new(
+                    path,
+                    1,
+                    None,
+                    want,
+                    format!(
+                        "missing required column {label} in the {} header; found",
+                        kind.name()
+                    ),
+                    names.join(","),
+                )
+                .into());
+            }
+            columns.push(found);
+        }
+        Ok(Layout {
+            columns,
+            names,
+            width,
+        })
+    } else {
+        let names: Vec<String> = (1..=width).map(|i| i.to_string()).collect();
+        let mut columns = Vec::with_capacity(specs.len());
+        for (pos, spec) in specs.iter().enumerate() {
+            let idx = if opts.columns.is_mapped(spec.name) {
+                let src = opts.columns.source_name(spec.name);
+                match src.parse::<usize>() {
+                    Ok(n) if n >= 1 && n <= width => Some(n - 1),
+                    _ => {
+                        return Err(Error::InvalidParameter {
+                            name: "map",
+                            value: format!("{}={src}", spec.name),
+                            reason: format!(
+                                "without a header, columns are numbered 1..={width} in `{}`",
+                                path.display()
+                            ),
+                        })
+                    }
+                }
+            } else if pos < width {
+                Some(pos)
+            } else {
+                None
+            };
+            if idx.is_none() && spec.required {
+                return Err(InputError::new(
+                    path,
+                    1,
+                    None,
+                    spec.name,
+                    format!("missing required column (the file has {width} fields)"),
+                    "",
+                )
+                .into());
+            }
+            columns.push(idx);
+        }
+        Ok(Layout {
+            columns,
+            names,
+            width,
+        })
+    }
+}
+
+struct ChunkParser<'a, P> {
+    path: &'a Path,
+    layout: &'a Layout,
+    policy: BadRowPolicy,
+    parse: &'a P,
+    id_column: usize,
+}
+
+impl<'a, P> ChunkParser<'a, P> {
+    fn column_error(&self, line: u64, file_col: usize, kind: &str, value: &[u8]) -> InputError {
+        let name = self.layout.names.get(file_col).cloned().unwrap_or_default();
+        InputError::new(self.path, line, Some(file_col + 1), name, kind, value)
+    }
+
+    fn check<T>(&self, line: u64, fields: &Fields<'_>) -> std::result::Result<(), InputError> {
+        let _ = std::marker::PhantomData::<T>;
+        if fields.len() != self.layout.width {
+            let joined: Vec<u8> = (0..fields.len())
+                .map(|i| fields.raw(i))
+                .collect::<Vec<_>>()
+                .join(&b","[..]);
+            return Err(InputError::new(
+                self.path,
+                line,
+                None,
+                "",
+                format!(
+                    "wrong number of fields: expected {}, found {}",
+                    self.layout.width,
+                    fields.len()
+                ),
+                joined,
+            ));
+        }
+        for i in 0..fields.len() {
+            let f = fields.raw(i);
+            if std::str::from_utf8(f).is_err() {
+                return Err(self.column_error(line, i, "invalid UTF-8", f));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'a, T, P> ChunkParser<'a, P>
+where
+    P: Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync,
+{
+    fn record(&self, line: u64, fields: &Fields<'_>, out: &mut ParsedChunk<T>) -> bool {
+        out.rows += 1;
+        let result = self.check::<T>(line, fields).and_then(|()| {
+            let id = fields.get(self.id_column).unwrap_or(b"").trim_ascii();
+            if id.is_empty() {
+                let file_col = self.layout.columns[self.id_column].unwrap_or(0);
+                return Err(self.column_error(line, file_col, "empty customer_id", id));
+            }
+            match (self.parse)(fields) {
+                Ok(v) => Ok(v.map(|v| (id, v))),
+                Err(fe) => {
+                    let file_col = self.layout.columns[fe.column].unwrap_or(0);
+                    Err(self.column_error(line, file_col, fe.kind, fields.raw(file_col)))
+                }
+            }
+        });
+        match result {
+            Ok(Some((id, value))) => {
+                let start = out.ids.len() as u32;
+                out.ids.extend_from_slice(id);
+                out.shards[shard_of(id)].push(Row {
+                    id_start: start,
+                    id_len: id.len() as u32,
+                    value,
+                });
+                true
+            }
+            Ok(None) => true,
+            Err(e) => match self.policy {
+                BadRowPolicy::Fail => {
+                    out.fatal = Some(e);
+                    false
+                }
+                BadRowPolicy::Skip => {
+                    out.bad_rows += 1;
+                    if out.errors.len() < MAX_REPORTED_BAD_ROWS {
+                        out.errors.push(e);
+                    }
+                    true
+                }
+            },
+        }
+    }
+
+    fn parse_chunk(&self, chunk: &Chunk, delimiter: Delimiter) -> ParsedChunk<T> {
+        let mut out = ParsedChunk {
+            shards: (0..SHARDS).map(|_| Vec::new()).collect(),
+            ids: Vec::with_capacity(chunk.bytes.len() / 4),
+            errors: Vec::new(),
+            bad_rows: 0,
+            rows: 0,
+            fatal: None,
+        };
+        let columns = &self.layout.columns;
+        match delimiter {
+            Delimiter::Byte(d) => {
+                let mut r = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(true)
+                    .delimiter(d)
+                    .from_reader(&chunk.bytes[..]);
+                let mut rec = csv::ByteRecord::new();
+                // Line numbers come from byte offsets: the csv crate does not count blank lines.
+                let (mut seen_byte, mut seen_line) = (0usize, chunk.first_line);
+                let mut line_at = |byte: usize| {
+                    // A record's reported start includes any blank lines skipped before it.
+                    let mut byte = byte.min(chunk.bytes.len()).max(seen_byte);
+                    while byte < chunk.bytes.len() && matches!(chunk.bytes[byte], b'\n' | b'\r') {
+                        byte += 1;
+                    }
+                    seen_line +=
+                        memchr::memchr_iter(b'\n', &chunk.bytes[seen_byte..byte]).count() as u64;
+                    seen_byte = byte;
+                    seen_line
+                };
+                loop {
+                    match r.read_byte_record(&mut rec) {
+                        Ok(true) => {}
+                        Ok(false) => break,
+                        Err(e) => {
+                            let line = line_at(e.position().map_or(0, |p| p.byte() as usize));
+                            out.fatal = Some(InputError::new(
+                                self.path,
+                                line,
+                                None,
+                                "",
+                                "unreadable record",
+                                e.to_string(),
+                            ));
+                            break;
+                        }
+                    }
+                    let line = line_at(rec.position().map_or(0, |p| p.byte() as usize));
+                    let fields = Fields {
+                        record: Record::Csv(&rec),
+                        columns,
+                    };
+                    if !self.record(line, &fields, &mut out) {
+                        break;
+                    }
+                }
+            }
+            Delimiter::Whitespace => {
+                for (i, line_bytes) in chunk.bytes.split(|b| *b == b'\n').enumerate() {
+                    let parts = split_fields(line_bytes);
+                    if parts.is_empty() {
+                        continue;
+                    }
+                    let fields = Fields {
+                        record: Record::Split(&parts),
+                        columns,
+                    };
+                    if !self.record(chunk.first_line + i as u64, &fields, &mut out) {
+                        break;
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Reads one input file in parallel and hands each batch of parsed chunks, in file order, to
+/// `fold`.
+///
+/// `parse` turns a validated record (right field count, UTF-8, non-empty customer id) into a
+/// value, `Ok(None)` to drop it silently (it is still counted as read, e.g. rows beyond the
+/// label window), or a [`FieldError`]. `progress` receives the bytes read so far.
+pub fn read_sharded<T, P, F>(
+    source: Source<'_>,
+    kind: InputKind,
+    opts: &ReadOptions,
+    parse: P,
+    mut fold: F,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ReadReport>
+where
+    T: Send,
+    P: Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync,
+    F: FnMut(&[ParsedChunk<T>]),
+{
+    let Source { path, reader } = source;
+    let quoting = matches!(opts.delimiter, Delimiter::Byte(_));
+    let mut chunker = Chunker::new(reader, quoting);
+    let io_err = |e: std::io::Error| Error::io(&path, e);
+    let mut first = loop {
+        match chunker.next_record().map_err(io_err)? {
+            None => {
+                return Err(InputError::new(&path, 1, None, "", "file is empty", "").into());
+            }
+            Some(mut c) => {
+                if c.offset == 0 && c.bytes.starts_with(b"\xEF\xBB\xBF") {
+                    c.bytes.drain(..3);
+                }
+                if c.bytes.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                break c;
+            }
+        }
+    };
+    let first_fields = first_record_fields(&first.bytes, opts.delimiter);
+    let layout = resolve_layout(&path, kind, opts, &first_fields)?;
+    let parser = ChunkParser {
+        path: &path,
+        layout: &layout,
+        policy: opts.on_bad_rows,
+        parse: &parse,
+        id_column: 0,
+    };
+    let mut report = ReadReport::default();
+    let mut pending: Vec<Chunk> = Vec::with_capacity(BATCH_CHUNKS);
+    if !opts.has_header {
+        pending.push(std::mem::replace(
+            &mut first,
+            Chunk {
+                bytes: vec![],
+                first_line: 0,
+                offset: 0,
+            },
+        ));
+    }
+    let mut bytes_read = first.bytes.len() as u64;
+    let mut done = false;
+    while !done {
+        while pending.len() < BATCH_CHUNKS {
+            match chunker.next_chunk(CHUNK_BYTES).map_err(io_err)? {
+                Some(c) => {
+                    bytes_read += c.bytes.len() as u64;
+                    pending.push(c);
+                }
+                None => {
+                    done = true;
+                    break;
+                }
+            }
+        }
+        if pending.is_empty() {
+            break;
+        }
+        let parsed: Vec<ParsedChunk<T>> = pending
+            .par_iter()
+            .map(|c| parser.parse_chunk(c, opts.delimiter))
+            .collect();
+        pending.clear();
+        for p in &parsed {
+            if let Some(e) = &p.fatal {
+                return Err(e.clone().into());
+            }
+            report.merge(ReadReport {
+                rows: p.rows,
+                bad_rows: p.bad_rows,
+                first_bad_rows: p.errors.clone(),
+            });
+        }
+        fold(&parsed);
+        progress(bytes_read);
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::options::ColumnMap;
+
+    /// Parses `(customer_id, amount-as-text)` rows of an orders-like file into a sorted list.
+    fn read(data: &[u8], opts: &ReadOptions) -> Result<(Vec<(String, String)>, ReadReport)> {
+        let mut rows = vec![];
+        let report = read_sharded(
+            Source::from_bytes("t.csv", data),
+            InputKind::Orders,
+            opts,
+            |f| {
+                let a = f.get(2).unwrap_or(b"");
+                if a == b"bad" {
+                    return Err(FieldError {
+                        column: 2,
+                        kind: "not a number",
+                    });
+                }
+                Ok(Some(String::from_utf8_lossy(a).into_owned()))
+            },
+            |batch| {
+                for c in batch {
+                    for s in &c.shards {
+                        for r in s {
+                            rows.push((c.id(r).to_string(), r.value.clone()));
+                        }
+                    }
+                }
+            },
+            &|_| {},
+        )?;
+        rows.sort();
+        Ok((rows, report))
+    }
+
+    fn err_text(r: Result<(Vec<(String, String)>, ReadReport)>) -> String {
+        match r {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("expected an error"),
+        }
+    }
+
+    #[test]
+    fn reads_bom_crlf_quotes_and_unicode() {
+        let data = "\u{feff}customer_id,ordered_at,amount\r\n\"客户,1\",2020-01-01,\"1\n2\"\r\nb,2020-01-01,3\r\n";
+        let (rows, rep) = read(data.as_bytes(), &ReadOptions::default()).unwrap();
+        assert_eq!(rep.rows, 2);
+        assert_eq!(rows[0], ("b".into(), "3".into()));
+        assert_eq!(rows[1], ("客户,1".into(), "1\n2".into()));
+    }
+
+    #[test]
+    fn errors_name_file_line_column_value() {
+        let o = ReadOptions::default();
+        let e = err_text(read(b"customer_id,ordered_at\na,b\n", &o));
+        assert!(e.contains("t.csv:1") && e.contains("amount"), "{e}");
+        let e = err_text(read(
+            b"customer_id,ordered_at,amount\na,x,1\n\nb,x,bad\n",
+            &o,
+        ));
+        assert_eq!(e, "t.csv:4: column 3 `amount`: not a number: `bad`");
+        let e = err_text(read(b"customer_id,ordered_at,amount\n ,x,1\n", &o));
+        assert!(
+            e.starts_with("t.csv:2: column 1 `customer_id`: empty customer_id"),
+            "{e}"
+        );
+        let e = err_text(read(b"customer_id,ordered_at,amount\na,x\n", &o));
+        assert!(
+            e.contains("t.csv:2") && e.contains("expected 3, found 2"),
+            "{e}"
+        );
+        let e = err_text(read(b"customer_id,ordered_at,amount\na,\xff\xfe,1\n", &o));
+        assert!(
+            e.starts_with("t.csv:2: column 2 `ordered_at`: invalid UTF-8"),
+            "{e}"
+        );
+        let e = err_text(read(b"", &o));
+        assert!(e.contains("file is empty"), "{e}");
+    }
+
+    #[test]
+    fn line_numbers_survive_chunking_and_multiline_fields() {
+        let mut data = b"customer_id,ordered_at,amount\n".to_vec();
+        for i in 0..200_000 {
+            data.extend_from_slice(format!("c{i},\"x\ny\",1\n").as_bytes());
+        }
+        data.extend_from_slice(b"z,x,bad\n");
+        let e = err_text(read(&data, &ReadOptions::default()));
+        // header line 1, then 200,000 records of two lines each.
+        assert!(e.starts_with("t.csv:400002:"), "{e}");
+    }
+
+    #[test]
+    fn skip_policy_counts_and_reports() {
+        let o = ReadOptions {
+            on_bad_rows: BadRowPolicy::Skip,
+            ..ReadOptions::default()
+        };
+        let mut data = b"customer_id,ordered_at,amount\n".to_vec();
+        for i in 0..15 {
+            data.extend_from_slice(format!("c{i},x,bad\nc{i},x,1\n").as_bytes());
+        }
+        let (rows, rep) = read(&data, &o).unwrap();
+        assert_eq!(rows.len(), 15);
+        assert_eq!(rep.bad_rows, 15);
+        assert_eq!(rep.rows, 30);
+        assert_eq!(rep.first_bad_rows.len(), 10);
+        assert_eq!(rep.first_bad_rows[0].line, 2);
+        assert_eq!(rep.first_bad_rows[9].line, 20);
+    }
+
+    #[test]
+    fn mapping_whitespace_and_no_header() {
+        let o = ReadOptions {
+            columns: ColumnMap::parse("customer_id=uid,amount=gmv").unwrap(),
+            ..ReadOptions::default()
+        };
+        let (rows, _) = read(b"gmv,ordered_at,uid\n5,x,a\n", &o).unwrap();
+        assert_eq!(rows, vec![("a".into(), "5".into())]);
+        let o = ReadOptions {
+            delimiter: Delimiter::Whitespace,
+            has_header: false,
+            columns: ColumnMap::parse("customer_id=1,ordered_at=2,amount=4").unwrap(),
+            ..ReadOptions::default()
+        };
+        let (rows, rep) = read(
+            b"  00001   19970101  1  11.77\n\n00002 19970112 5 77.00\n",
+            &o,
+        )
+        .unwrap();
+        assert_eq!(rep.rows, 2);
+        assert_eq!(rows[0], ("00001".into(), "11.77".into()));
+        assert_eq!(rows[1], ("00002".into(), "77.00".into()));
+    }
+}
