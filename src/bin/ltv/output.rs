@@ -38,3 +38,57 @@ pub fn report_error(err: &anyhow::Error) -> i32 {
         1
     }
 }
+
+/// A progress bar over bytes on stderr; hidden when quiet or stderr is not a terminal.
+pub fn bytes_bar(total: u64, what: &str, quiet: bool) -> indicatif::ProgressBar {
+    if quiet || std::env::var_os("NO_PROGRESS").is_some() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr_with_hz(5),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg:>9} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Reports rows skipped under `--on-bad-rows skip` on stderr (always, even when quiet).
+pub fn report_skipped(report: &ltv::data::ReadReport, _quiet: bool) {
+    if report.bad_rows == 0 {
+        return;
+    }
+    eprintln!(
+        "warning: skipped {} bad row{} of {}; first {}:",
+        report.bad_rows,
+        if report.bad_rows == 1 { "" } else { "s" },
+        report.rows,
+        report.first_bad_rows.len()
+    );
+    for e in &report.first_bad_rows {
+        eprintln!("  {e}");
+    }
+}
+
+/// Writes to `path` atomically, or to stdout when `path` is absent or `-`.
+pub fn write_output<F>(path: Option<&std::path::Path>, write: F) -> anyhow::Result<()>
+where
+    F: FnOnce(&mut dyn std::io::Write) -> ltv::Result<()>,
+{
+    use anyhow::Context;
+    match path {
+        Some(p) if p.as_os_str() != "-" => ltv::io_util::write_atomic(p, write)
+            .with_context(|| format!("cannot write `{}`", p.display())),
+        _ => {
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            write(&mut lock)?;
+            std::io::Write::flush(&mut lock).map_err(|e| ltv::Error::io("<stdout>", e))?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Flags shared by the commands that read customer data, and their resolution into library
+//! options (the one place where flags become typed settings).
+use anyhow::{anyhow, Context};
+use ltv::data::time::{parse_duration_days, parse_utc_offset};
+use ltv::data::{
+    BadRowPolicy, ColumnMap, Cutoff, Delimiter, ReadOptions, Source, TimeFormat, TimeParser,
+};
+use ltv::features::{Inputs, LifecycleThresholds};
+use std::path::PathBuf;
+
+/// Input files and how to read them.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Input")]
+pub struct InputArgs {
+    /// Orders CSV: customer_id, ordered_at, amount [, order_id, channel].
+    #[arg(long, value_name = "CSV")]
+    pub orders: PathBuf,
+    /// Interaction events CSV: customer_id, occurred_at, event [, channel].
+    #[arg(long, value_name = "CSV")]
+    pub events: Option<PathBuf>,
+    /// Customers CSV: customer_id [, first_seen_at, acquisition_channel].
+    #[arg(long, value_name = "CSV")]
+    pub customers: Option<PathBuf>,
+    /// Map contract column names to your file's names, e.g.
+    /// `customer_id=user_id,ordered_at=pay_time,amount=gmv`. Without a header, map to 1-based
+    /// column numbers (`amount=3`).
+    #[arg(long, value_name = "NAME=COLUMN,...")]
+    pub map: Option<String>,
+    /// chrono strftime format of timestamps that are not RFC 3339 or YYYY-MM-DD, e.g. `%Y%m%d`
+    /// or `%d/%m/%Y %H:%M`. Times without an offset are read in --utc-offset.
+    #[arg(long, value_name = "FORMAT")]
+    pub time_format: Option<String>,
+    /// Field delimiter: one character (`,` `;` `|`), `tab`, or `whitespace` (runs of spaces and
+    /// tabs, no quoting).
+    #[arg(long, default_value = ",", value_name = "DELIM")]
+    pub delimiter: String,
+    /// The files have no header row: columns are numbered from 1 and, unless mapped, taken in
+    /// the data contract's order (orders: customer_id, ordered_at, amount, order_id, channel).
+    #[arg(long)]
+    pub no_header: bool,
+    /// UTC offset whose calendar days count (same-day purchases are one purchase day), e.g.
+    /// `+08:00`. Also the offset of timestamps written without one.
+    #[arg(
+        long,
+        default_value = "+00:00",
+        value_name = "OFFSET",
+        allow_hyphen_values = true
+    )]
+    pub utc_offset: String,
+    /// What to do with a row that cannot be read: `fail` (stop, naming file, line, column and
+    /// value) or `skip` (skip it, then report the count and the first 10 locations).
+    #[arg(long, default_value = "fail", value_parser = ["fail", "skip"], value_name = "POLICY")]
+    pub on_bad_rows: String,
+}
+
+impl InputArgs {
+    /// The read options these flags describe.
+    pub fn read_options(&self) -> anyhow::Result<ReadOptions> {
+        let offset = parse_utc_offset(&self.utc_offset).ok_or_else(|| {
+            anyhow!(
+                "invalid --utc-offset `{}`\nhint: write it like `+08:00`, `-05:00` or `Z`",
+                self.utc_offset
+            )
+        })?;
+        let format = match &self.time_format {
+            Some(f) => TimeFormat::Custom(f.clone()),
+            None => TimeFormat::Rfc3339,
+        };
+        Ok(ReadOptions {
+            delimiter: Delimiter::parse(&self.delimiter)?,
+            has_header: !self.no_header,
+            time: TimeParser::new(format, offset),
+            on_bad_rows: if self.on_bad_rows == "skip" {
+                BadRowPolicy::Skip
+            } else {
+                BadRowPolicy::Fail
+            },
+            columns: match &self.map {
+                Some(m) => ColumnMap::parse(m)?,
+                None => ColumnMap::default(),
+            },
+        })
+    }
+
+    /// Opens the input files.
+    pub fn open(&self) -> anyhow::Result<Inputs<'static>> {
+        let open = |p: &PathBuf| Source::open(p).with_context(|| "cannot open input".to_string());
+        Ok(Inputs {
+            orders: open(&self.orders)?,
+            events: self.events.as_ref().map(open).transpose()?,
+            customers: self.customers.as_ref().map(open).transpose()?,
+        })
+    }
+
+    /// Total bytes of the input files (for progress bars).
+    pub fn total_bytes(&self) -> u64 {
+        [
+            Some(&self.orders),
+            self.events.as_ref(),
+            self.customers.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
+    }
+}
+
+/// Lifecycle thresholds.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Lifecycle stages")]
+pub struct LifecycleArgs {
+    /// A first purchase fewer than this many days before the cutoff makes a customer `new`.
+    #[arg(long, default_value_t = 30, value_name = "DAYS")]
+    pub new_within_days: i64,
+    /// Customers idle (no order, no interaction) at least this many days are `silent`.
+    #[arg(long, default_value_t = 30, value_name = "DAYS")]
+    pub silent_after_days: i64,
+    /// Customers idle more than this many days are `churned`.
+    #[arg(long, default_value_t = 90, value_name = "DAYS")]
+    pub churned_after_days: i64,
+}
+
+impl LifecycleArgs {
+    /// The thresholds.
+    pub fn thresholds(&self) -> LifecycleThresholds {
+        LifecycleThresholds {
+            new_within_days: self.new_within_days,
+            silent_after_days: self.silent_after_days,
+            churned_after_days: self.churned_after_days,
+        }
+    }
+}
+
+/// Parses `--cutoff`.
+pub fn cutoff(text: &str, opts: &ReadOptions) -> anyhow::Result<Cutoff> {
+    Cutoff::parse(text, &opts.time).ok_or_else(|| {
+        anyhow!(
+            "invalid --cutoff `{text}`\nhint: use a date (`2025-06-30`, meaning the end of that day) or an RFC 3339 timestamp"
+        )
+    })
+}
+
+/// Parses `--horizon`.
+pub fn horizon_days(text: &str) -> anyhow::Result<i64> {
+    parse_duration_days(text).ok_or_else(|| {
+        anyhow!("invalid --horizon `{text}`\nhint: use days or weeks, e.g. `90d` or `39w`")
+    })
+}

@@ -1,0 +1,410 @@
+//! The feature table: one [`CustomerFeatures`] row per customer, the ordered column list that
+//! defines the CSV output and the numeric model matrix, and the CSV writer.
+use crate::data::amount::{amount_to_f64, format_amount};
+use crate::data::reader::ReadReport;
+use crate::data::time::TimeParser;
+use crate::features::lifecycle::Stage;
+use crate::{Error, Result};
+use rayon::prelude::*;
+use std::io::Write;
+
+/// The features of one customer at the cutoff. `None` means undefined (an empty cell).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerFeatures {
+    /// The customer.
+    pub customer_id: String,
+    /// First purchase instant.
+    pub first_order_at: Option<i64>,
+    /// Last purchase instant.
+    pub last_order_at: Option<i64>,
+    /// Purchases (order rows with amount ≥ 0, duplicates removed).
+    pub orders_total: u32,
+    /// Distinct purchase days − 1 (BTYD frequency `x`).
+    pub repeat_purchase_days: Option<u32>,
+    /// Calendar days from the first to the last purchase day (BTYD recency `t_x`).
+    pub days_first_to_last_order: Option<i64>,
+    /// Calendar days from the first purchase day to the cutoff day (BTYD age `T`).
+    pub customer_age_days: Option<i64>,
+    /// Calendar days from the last purchase day to the cutoff day.
+    pub days_since_last_order: Option<i64>,
+    /// Net spend (fixed-point units).
+    pub spend_total: i64,
+    /// Net spend per purchase.
+    pub spend_avg_order: Option<f64>,
+    /// Net spend per repeat purchase day (Gamma-Gamma's `m̄`).
+    pub repeat_spend_avg: Option<f64>,
+    /// Refunded amount / gross purchase amount.
+    pub refund_rate: Option<f64>,
+    /// Purchases in the last 30 / 90 / 365 days.
+    pub orders_w: [u32; 3],
+    /// Net spend in the last 30 / 90 / 365 days (fixed-point units).
+    pub spend_w: [i64; 3],
+    /// Events of any kind in the last 30 / 90 days.
+    pub events_w: [u32; 2],
+    /// Interactions per 30 days over the last 90 days (or since first seen, if later).
+    pub interactions_per_month: f64,
+    /// Push opens / pushes sent, last 90 days.
+    pub push_open_rate: Option<f64>,
+    /// Clicks / pushes sent, last 90 days.
+    pub click_rate: Option<f64>,
+    /// Shares in the last 90 days.
+    pub shares_90d: u32,
+    /// Review events in the last 90 days.
+    pub reviews_90d: u32,
+    /// Calendar days since the last interaction.
+    pub days_since_last_interaction: Option<i64>,
+    /// Lifecycle stage.
+    pub lifecycle_stage: Stage,
+    /// RFM scores (R, F, M), buyers only.
+    pub rfm: Option<[u8; 3]>,
+    /// RFM segment name, buyers only.
+    pub rfm_segment: Option<&'static str>,
+    /// Calendar days since the customer was first seen anywhere.
+    pub days_since_first_seen: i64,
+    /// The label, when asked for.
+    pub label: Option<Label>,
+}
+
+/// What happened in `(cutoff, cutoff + horizon]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Label {
+    /// Net spend (fixed-point units).
+    pub future_spend: i64,
+    /// Purchases.
+    pub future_orders: u32,
+    /// Distinct purchase days.
+    pub future_purchase_days: u32,
+}
+
+/// One output cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell<'a> {
+    /// Undefined.
+    Empty,
+    /// A whole number.
+    Int(i64),
+    /// A real number.
+    Float(f64),
+    /// A fixed-point money amount.
+    Amount(i64),
+    /// An instant.
+    Time(i64),
+    /// Text.
+    Text(&'a str),
+}
+
+impl Cell<'_> {
+    /// The cell as a number for models (`None` for empty or text cells).
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Cell::Int(v) => Some(v as f64),
+            Cell::Float(v) => Some(v),
+            Cell::Amount(v) => Some(amount_to_f64(v)),
+            Cell::Time(_) | Cell::Text(_) | Cell::Empty => None,
+        }
+    }
+}
+
+/// One column of the feature table.
+pub struct Column {
+    /// Name (part of the model contract).
+    pub name: &'static str,
+    /// Unit, for the feature dictionary.
+    pub unit: &'static str,
+    /// Whether models may use it as a numeric input.
+    pub numeric: bool,
+    get: fn(&CustomerFeatures) -> Cell<'_>,
+}
+
+impl Column {
+    /// The cell of this column for a customer.
+    pub fn cell<'a>(&self, f: &'a CustomerFeatures) -> Cell<'a> {
+        (self.get)(f)
+    }
+}
+
+fn opt_i(v: Option<i64>) -> Cell<'static> {
+    v.map_or(Cell::Empty, Cell::Int)
+}
+fn opt_f(v: Option<f64>) -> Cell<'static> {
+    v.map_or(Cell::Empty, Cell::Float)
+}
+
+macro_rules! column {
+    ($name:literal, $unit:literal, $numeric:literal, |$f:ident| $body:expr) => {
+        Column {
+            name: $name,
+            unit: $unit,
+            numeric: $numeric,
+            get: |$f| $body,
+        }
+    };
+}
+
+/// The feature columns, in output order.
+pub static FEATURE_COLUMNS: &[Column] = &[
+    column!("customer_id", "", false, |f| Cell::Text(&f.customer_id)),
+    column!("first_order_at", "timestamp", false, |f| f
+        .first_order_at
+        .map_or(Cell::Empty, Cell::Time)),
+    column!("last_order_at", "timestamp", false, |f| f
+        .last_order_at
+        .map_or(Cell::Empty, Cell::Time)),
+    column!("orders_total", "orders", true, |f| Cell::Int(
+        f.orders_total.into()
+    )),
+    column!("repeat_purchase_days", "days", true, |f| opt_i(
+        f.repeat_purchase_days.map(i64::from)
+    )),
+    column!("days_first_to_last_order", "days", true, |f| opt_i(
+        f.days_first_to_last_order
+    )),
+    column!("customer_age_days", "days", true, |f| opt_i(
+        f.customer_age_days
+    )),
+    column!("days_since_last_order", "days", true, |f| opt_i(
+        f.days_since_last_order
+    )),
+    column!("spend_total", "currency", true, |f| Cell::Amount(
+        f.spend_total
+    )),
+    column!("spend_avg_order", "currency/order", true, |f| opt_f(
+        f.spend_avg_order
+    )),
+    column!("repeat_spend_avg", "currency/day", true, |f| opt_f(
+        f.repeat_spend_avg
+    )),
+    column!("refund_rate", "share", true, |f| opt_f(f.refund_rate)),
+    column!("orders_30d", "orders", true, |f| Cell::Int(
+        f.orders_w[0].into()
+    )),
+    column!("orders_90d", "orders", true, |f| Cell::Int(
+        f.orders_w[1].into()
+    )),
+    column!("orders_365d", "orders", true, |f| Cell::Int(
+        f.orders_w[2].into()
+    )),
+    column!("spend_30d", "currency", true, |f| Cell::Amount(
+        f.spend_w[0]
+    )),
+    column!("spend_90d", "currency", true, |f| Cell::Amount(
+        f.spend_w[1]
+    )),
+    column!("spend_365d", "currency", true, |f| Cell::Amount(
+        f.spend_w[2]
+    )),
+    column!("events_30d", "events", true, |f| Cell::Int(
+        f.events_w[0].into()
+    )),
+    column!("events_90d", "events", true, |f| Cell::Int(
+        f.events_w[1].into()
+    )),
+    column!(
+        "interactions_per_month",
+        "interactions/30 days",
+        true,
+        |f| Cell::Float(f.interactions_per_month)
+    ),
+    column!("push_open_rate", "share", true, |f| opt_f(f.push_open_rate)),
+    column!("click_rate", "clicks/push", true, |f| opt_f(f.click_rate)),
+    column!("shares_90d", "events", true, |f| Cell::Int(
+        f.shares_90d.into()
+    )),
+    column!("reviews_90d", "events", true, |f| Cell::Int(
+        f.reviews_90d.into()
+    )),
+    column!("days_since_last_interaction", "days", true, |f| opt_i(
+        f.days_since_last_interaction
+    )),
+    column!("lifecycle_stage", "", false, |f| Cell::Text(
+        f.lifecycle_stage.as_str()
+    )),
+    column!("rfm_r", "score 1-5", true, |f| opt_i(
+        f.rfm.map(|s| s[0].into())
+    )),
+    column!("rfm_f", "score 1-5", true, |f| opt_i(
+        f.rfm.map(|s| s[1].into())
+    )),
+    column!("rfm_m", "score 1-5", true, |f| opt_i(
+        f.rfm.map(|s| s[2].into())
+    )),
+    column!("rfm_segment", "", false, |f| f
+        .rfm_segment
+        .map_or(Cell::Empty, Cell::Text)),
+    column!("days_since_first_seen", "days", true, |f| Cell::Int(
+        f.days_since_first_seen
+    )),
+];
+
+/// The label columns, written after the features with `--label`.
+pub static LABEL_COLUMNS: &[Column] = &[
+    column!("future_spend", "currency", false, |f| f
+        .label
+        .map_or(Cell::Empty, |l| Cell::Amount(l.future_spend))),
+    column!("future_orders", "orders", false, |f| f
+        .label
+        .map_or(Cell::Empty, |l| Cell::Int(l.future_orders.into()))),
+    column!("future_purchase_days", "days", false, |f| f
+        .label
+        .map_or(Cell::Empty, |l| Cell::Int(
+            l.future_purchase_days.into()
+        ))),
+];
+
+/// Formats a float with at most 6 decimals and no trailing zeros.
+pub fn format_float(v: f64) -> String {
+    if !v.is_finite() {
+        return String::new();
+    }
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
+/// The features of every customer at one cutoff.
+#[derive(Debug, Clone)]
+pub struct FeatureTable {
+    /// Rows, sorted by customer id (byte order).
+    pub rows: Vec<CustomerFeatures>,
+    /// First second after the cutoff.
+    pub cutoff_end: i64,
+    /// Label horizon in days, when labels were built.
+    pub horizon_days: Option<i64>,
+    /// The calendar used.
+    pub time: TimeParser,
+    /// What the readers saw and skipped, over all inputs.
+    pub report: ReadReport,
+}
+
+impl FeatureTable {
+    /// The columns written: features, then labels if present.
+    pub fn columns(&self) -> Vec<&'static Column> {
+        let mut cols: Vec<&Column> = FEATURE_COLUMNS.iter().collect();
+        if self.horizon_days.is_some() {
+            cols.extend(LABEL_COLUMNS.iter());
+        }
+        cols
+    }
+
+    fn write_cell(&self, out: &mut Vec<u8>, cell: Cell<'_>) {
+        match cell {
+            Cell::Empty => {}
+            Cell::Int(v) => out.extend_from_slice(v.to_string().as_bytes()),
+            Cell::Float(v) => out.extend_from_slice(format_float(v).as_bytes()),
+            Cell::Amount(v) => out.extend_from_slice(format_amount(v).as_bytes()),
+            Cell::Time(t) => out.extend_from_slice(self.time.format(t).as_bytes()),
+            Cell::Text(s) => {
+                if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+                    out.push(b'"');
+                    out.extend_from_slice(s.replace('"', "\"\"").as_bytes());
+                    out.push(b'"');
+                } else {
+                    out.extend_from_slice(s.as_bytes());
+                }
+            }
+        }
+    }
+
+    /// Writes the table as CSV (header, then one row per customer). Formatting runs on all
+    /// cores; the bytes do not depend on the thread count.
+    pub fn write_csv(&self, w: &mut dyn Write) -> Result<()> {
+        let cols = self.columns();
+        let header: Vec<&str> = cols.iter().map(|c| c.name).collect();
+        let io = |e| Error::io("<output>", e);
+        w.write_all(header.join(",").as_bytes()).map_err(io)?;
+        w.write_all(b"\n").map_err(io)?;
+        let blocks: Vec<Vec<u8>> = self
+            .rows
+            .par_chunks(4096)
+            .map(|rows| {
+                let mut out = Vec::with_capacity(rows.len() * 200);
+                for r in rows {
+                    for (i, c) in cols.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        self.write_cell(&mut out, c.cell(r));
+                    }
+                    out.push(b'\n');
+                }
+                out
+            })
+            .collect();
+        for b in blocks {
+            w.write_all(&b).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Names of the numeric feature columns models may use, in order.
+    pub fn numeric_feature_names() -> Vec<&'static str> {
+        FEATURE_COLUMNS
+            .iter()
+            .filter(|c| c.numeric)
+            .map(|c| c.name)
+            .collect()
+    }
+
+    /// The named feature columns as a matrix (rows = customers); empty cells are NaN.
+    /// Unknown names are an error.
+    pub fn matrix(&self, names: &[&str]) -> Result<ndarray::Array2<f64>> {
+        let cols: Vec<&Column> = names
+            .iter()
+            .map(|n| {
+                FEATURE_COLUMNS
+                    .iter()
+                    .chain(LABEL_COLUMNS.iter())
+                    .find(|c| c.name == *n)
+                    .ok_or_else(|| Error::InvalidParameter {
+                        name: "feature",
+                        value: n.to_string(),
+                        reason: "not a column of the feature table".into(),
+                    })
+            })
+            .collect::<Result<_>>()?;
+        let mut m = ndarray::Array2::<f64>::from_elem((self.rows.len(), cols.len()), f64::NAN);
+        m.axis_iter_mut(ndarray::Axis(0))
+            .into_par_iter()
+            .zip(self.rows.par_iter())
+            .for_each(|(mut row, f)| {
+                for (j, c) in cols.iter().enumerate() {
+                    if let Some(v) = c.cell(f).as_f64() {
+                        row[j] = v;
+                    }
+                }
+            });
+        Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_are_short_and_stable() {
+        assert_eq!(format_float(0.5), "0.5");
+        assert_eq!(format_float(2.0), "2");
+        assert_eq!(format_float(1.0 / 3.0), "0.333333");
+        assert_eq!(format_float(-0.0000001), "0");
+        assert_eq!(format_float(f64::NAN), "");
+    }
+
+    #[test]
+    fn contract_columns_are_present_in_order() {
+        let want =
+            "customer_id, first_order_at, last_order_at, orders_total, repeat_purchase_days, \
+            days_first_to_last_order, customer_age_days, days_since_last_order, spend_total, \
+            spend_avg_order, repeat_spend_avg, refund_rate, orders_30d, orders_90d, orders_365d, \
+            spend_30d, spend_90d, spend_365d, events_30d, events_90d, interactions_per_month, \
+            push_open_rate, click_rate, shares_90d, reviews_90d, days_since_last_interaction, \
+            lifecycle_stage, rfm_r, rfm_f, rfm_m, rfm_segment";
+        let names: Vec<&str> = FEATURE_COLUMNS.iter().map(|c| c.name).collect();
+        let want: Vec<&str> = want.split(',').map(str::trim).collect();
+        assert_eq!(&names[..want.len()], &want[..]);
+    }
+}
