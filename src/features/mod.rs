@@ -246,3 +246,6 @@ fn assign_rfm(rows: &mut [CustomerFeatures]) {
         rows[i].rfm_segment = Some(rfm::segment(r[k], f[k], m[k]));
     }
 }
+
+#[cfg(test)]
+mod tests;
