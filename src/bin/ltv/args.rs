@@ -30,9 +30,13 @@ pub struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Build one row of features per customer at a cutoff (and optionally the future label).
+    #[command(
+        about = "Build one row of features per customer at a cutoff (and optionally the future label)"
+    )]
     Features(commands::features::Args),
-    /// Generate a realistic synthetic dataset (orders, events, comments, customers).
+    #[command(
+        about = "Generate a realistic synthetic dataset (orders, events, comments, customers)"
+    )]
     Synth(commands::synth::Args),
     /// Score, train and evaluate the sentiment models (Chinese and English).
     #[command(subcommand)]
