@@ -1,1 +1,2 @@
 //! LTV models: regressors behind one interface, the BG/NBD × Gamma-Gamma baseline, model files.
+pub mod folds;
