@@ -211,8 +211,15 @@ impl Ctx {
         t.div_euclid(DAY_SECS) * DAY_SECS + self.tod(rng)
     }
 
-    /// Generates the customers with 0-based indices `range`.
-    pub(crate) fn block(&self, rng: &mut ChaCha8Rng, range: Range<u64>) -> BlockOut {
+    /// Generates the customers with 0-based indices `range`. `rng` drives who the customers
+    /// are and what they buy; `eng` drives their events and comments, so that changing the
+    /// event rate leaves customers and orders unchanged.
+    pub(crate) fn block(
+        &self,
+        rng: &mut ChaCha8Rng,
+        eng: &mut ChaCha8Rng,
+        range: Range<u64>,
+    ) -> BlockOut {
         let n = (range.end - range.start) as usize;
         let mut out = BlockOut::default();
         let ev_bytes = (60.0 * (self.m * EVENTS_REF + 2.0)) as usize;
@@ -222,7 +229,7 @@ impl Ctx {
         out.files[3].reserve(n * 80);
         let mut s = Scratch::default();
         for idx in range {
-            self.customer(rng, idx, &mut s, &mut out);
+            self.customer(rng, eng, idx, &mut s, &mut out);
         }
         out.counts.bytes = out.files.iter().map(|f| f.len() as u64).sum();
         out
@@ -257,7 +264,14 @@ impl Ctx {
     }
 
     #[allow(clippy::too_many_lines)]
-    fn customer(&self, rng: &mut ChaCha8Rng, idx: u64, s: &mut Scratch, out: &mut BlockOut) {
+    fn customer(
+        &self,
+        rng: &mut ChaCha8Rng,
+        eng: &mut ChaCha8Rng,
+        idx: u64,
+        s: &mut Scratch,
+        out: &mut BlockOut,
+    ) {
         let end = self.end;
         // ---- who they are -------------------------------------------------------------
         let u: f64 = rng.gen();
@@ -360,7 +374,7 @@ impl Ctx {
         } else {
             act = 0.5 * g;
             open_base *= 0.6;
-            let interest_days: f64 = rng.sample::<f64, _>(Exp1) * 45.0;
+            let interest_days: f64 = eng.sample::<f64, _>(Exp1) * 45.0;
             let until = first_seen + (interest_days * DAY_SECS as f64) as i64;
             self.segments(&mut s.segs, first_seen, until, 0.8);
         }
@@ -369,34 +383,34 @@ impl Ctx {
         // ---- events ---------------------------------------------------------------------
         s.events.clear();
         s.comments.clear();
-        let visit_ch = |rng: &mut ChaCha8Rng| -> u8 {
-            if acq == STORE && rng.gen_bool(0.4) {
+        let visit_ch = |eng: &mut ChaCha8Rng| -> u8 {
+            if acq == STORE && eng.gen_bool(0.4) {
                 STORE
-            } else if matches!(acq, MINI | APP | WEB) && rng.gen_bool(0.5) {
+            } else if matches!(acq, MINI | APP | WEB) && eng.gen_bool(0.5) {
                 acq
             } else {
-                [MINI, MINI, APP, WEB][rng.gen_range(0..4)]
+                [MINI, MINI, APP, WEB][eng.gen_range(0..4)]
             }
         };
         // Scheduled pushes to reachable customers; opens follow the activity level.
         if reachable && self.m > 0.0 {
             let interval = PUSH_INTERVAL_DAYS / self.m * DAY_SECS as f64;
-            let mut tp = first_seen as f64 + rng.gen::<f64>() * interval;
+            let mut tp = first_seen as f64 + eng.gen::<f64>() * interval;
             while tp <= end as f64 {
                 let day = (tp as i64).div_euclid(DAY_SECS);
-                let hour = if rng.gen_bool(0.5) { 10 } else { 20 };
-                let t = day * DAY_SECS + hour * 3600 + rng.gen_range(0..900);
+                let hour = if eng.gen_bool(0.5) { 10 } else { 20 };
+                let t = day * DAY_SECS + hour * 3600 + eng.gen_range(0..900);
                 tp += interval;
                 if t < first_seen || t > end {
                     continue;
                 }
                 s.events.push((t, EV_PUSH_SENT, push_ch));
-                if rng.gen::<f64>() < open_base * Self::level_at(&s.segs, t) {
-                    let to = t + 30 + (rng.sample::<f64, _>(Exp1) * 1800.0) as i64;
+                if eng.gen::<f64>() < open_base * Self::level_at(&s.segs, t) {
+                    let to = t + 30 + (eng.sample::<f64, _>(Exp1) * 1800.0) as i64;
                     if to <= end {
                         s.events.push((to, EV_PUSH_OPEN, push_ch));
-                        if rng.gen_bool(0.35) {
-                            let tc = to + rng.gen_range(5..300);
+                        if eng.gen_bool(0.35) {
+                            let tc = to + eng.gen_range(5..300);
                             if tc <= end {
                                 s.events.push((tc, EV_CLICK, push_ch));
                             }
@@ -411,14 +425,14 @@ impl Ctx {
         for si in 0..s.segs.len() {
             let (a, b, level) = s.segs[si];
             let rate = ACTIVITY_PER_DAY * self.m * act * level;
-            let n = poisson(rng, rate * (b - a) as f64 / DAY_SECS as f64);
+            let n = poisson(eng, rate * (b - a) as f64 / DAY_SECS as f64);
             for _ in 0..n {
-                let raw = a + rng.gen_range(0..(b - a).max(1));
-                let mut t = self.at_day_time(rng, raw);
+                let raw = a + eng.gen_range(0..(b - a).max(1));
+                let mut t = self.at_day_time(eng, raw);
                 if t < first_seen || t > end {
                     t = raw;
                 }
-                let mut kind = ACT_KINDS[pick_weighted_slice(rng, &kind_w)].0;
+                let mut kind = ACT_KINDS[pick_weighted_slice(eng, &kind_w)].0;
                 if kind == EV_JOIN_GROUP {
                     if joined {
                         kind = EV_VISIT;
@@ -426,9 +440,9 @@ impl Ctx {
                     joined = true;
                 }
                 let ch = match kind {
-                    EV_VISIT => visit_ch(rng),
+                    EV_VISIT => visit_ch(eng),
                     EV_LIKE => {
-                        if rng.gen_bool(0.6) {
+                        if eng.gen_bool(0.6) {
                             push_ch
                         } else {
                             MINI
@@ -437,7 +451,7 @@ impl Ctx {
                     EV_LIVE_VIEW => LIVE,
                     EV_CLICK => push_ch,
                     EV_SHARE | EV_COMMENT => {
-                        if rng.gen_bool(0.55) {
+                        if eng.gen_bool(0.55) {
                             WECOM
                         } else {
                             MINI
@@ -448,10 +462,10 @@ impl Ctx {
                 s.events.push((t, kind, ch));
                 if kind == EV_COMMENT {
                     let score = 0.35 + 0.6 * (level - 0.6) - if after_drop(t) { 0.8 } else { 0.0 }
-                        + 0.8 * rng.sample::<f64, _>(StandardNormal);
+                        + 0.8 * eng.sample::<f64, _>(StandardNormal);
                     let tone = tone_of(score);
-                    let en = if rng.gen_bool(0.9) { english } else { !english };
-                    text::write_comment(rng, tone, en, &mut s.text);
+                    let en = if eng.gen_bool(0.9) { english } else { !english };
+                    text::write_comment(eng, tone, en, &mut s.text);
                     s.comments.push((t, s.text.clone(), 0));
                 }
             }
@@ -461,16 +475,16 @@ impl Ctx {
         for k in 0..n_p {
             let q = s.purchases[k];
             let pre_mean = if q.channel == STORE { 0.5 } else { PRE_PURCHASE_EVENTS } * self.m;
-            for _ in 0..poisson(rng, pre_mean) {
-                let t = if rng.gen_bool(0.4) {
-                    q.t - rng.gen_range(60..1800)
+            for _ in 0..poisson(eng, pre_mean) {
+                let t = if eng.gen_bool(0.4) {
+                    q.t - eng.gen_range(60..1800)
                 } else {
-                    q.t - rng.gen_range(60..3 * DAY_SECS)
+                    q.t - eng.gen_range(60..3 * DAY_SECS)
                 };
                 if t < first_seen {
                     continue;
                 }
-                let u: f64 = rng.gen();
+                let u: f64 = eng.gen();
                 let (kind, ch) = if q.channel == STORE {
                     (EV_VISIT, STORE)
                 } else if u < 0.6 {
@@ -486,9 +500,9 @@ impl Ctx {
             }
             let unhappy = q.drop || q.refund.is_some();
             let review_p = if unhappy { 0.4 } else { 0.28 };
-            if rng.gen::<f64>() < review_p {
-                let delay_days = rng.gen_range(1..=10);
-                let tr = self.at_day_time(rng, q.t + delay_days * DAY_SECS);
+            if eng.gen::<f64>() < review_p {
+                let delay_days = eng.gen_range(1..=10);
+                let tr = self.at_day_time(eng, q.t + delay_days * DAY_SECS);
                 if tr > end || tr <= q.t {
                     continue;
                 }
@@ -500,12 +514,12 @@ impl Ctx {
                     - 1.5 * (p - self.p_mean)
                     + 0.35 * (value / self.value_mean).ln().clamp(-1.5, 1.5)
                     + 0.2 * rel_lam.ln().clamp(-2.0, 2.0)
-                    + 0.8 * rng.sample::<f64, _>(StandardNormal);
+                    + 0.8 * eng.sample::<f64, _>(StandardNormal);
                 let tone = tone_of(score);
-                let en = if rng.gen_bool(0.9) { english } else { !english };
-                text::write_comment(rng, tone, en, &mut s.text);
-                let rating = if rng.gen_bool(0.95) {
-                    text::rating(rng, tone)
+                let en = if eng.gen_bool(0.9) { english } else { !english };
+                text::write_comment(eng, tone, en, &mut s.text);
+                let rating = if eng.gen_bool(0.95) {
+                    text::rating(eng, tone)
                 } else {
                     0
                 };

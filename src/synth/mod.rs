@@ -77,7 +77,7 @@ pub struct SynthParams {
     pub spend_gamma: f64,
     /// Approximate share of orders refunded (default 0.04).
     pub refund_share: f64,
-    /// Mean number of event rows per customer over the default window (default 25); all event
+    /// Mean number of event rows per customer over the default window (default 20); all event
     /// rates scale linearly with it.
     pub events_per_customer: f64,
 }
@@ -98,7 +98,7 @@ impl Default for SynthParams {
             spend_q: 4.0,
             spend_gamma: 100.0,
             refund_share: 0.04,
-            events_per_customer: 25.0,
+            events_per_customer: 20.0,
         }
     }
 }
@@ -247,6 +247,9 @@ const HEADERS: [&str; 4] = [
     "customer_id,created_at,text,rating\n",
 ];
 
+/// Mixed into the seed for the engagement stream of a block.
+const ENGAGEMENT_STREAM: u64 = 0x5EED_E4E4_7A11_0C0D;
+
 /// The random stream of a block: splitmix64 of the seed and the block index.
 fn block_seed(seed: u64, block: u64) -> u64 {
     let mut z = seed ^ block.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -301,7 +304,9 @@ pub fn generate(
                     let first = b * BLOCK_CUSTOMERS;
                     let last = (first + BLOCK_CUSTOMERS).min(params.customers);
                     let mut rng = ChaCha8Rng::seed_from_u64(block_seed(params.seed, b));
-                    ctx.block(&mut rng, first..last)
+                    let mut eng =
+                        ChaCha8Rng::seed_from_u64(block_seed(params.seed ^ ENGAGEMENT_STREAM, b));
+                    ctx.block(&mut rng, &mut eng, first..last)
                 })
                 .collect();
             for out in &outs {
