@@ -160,7 +160,7 @@ fn pick_weighted(rng: &mut ChaCha8Rng, w: &[f64; 6]) -> u8 {
 }
 
 fn poisson(rng: &mut ChaCha8Rng, mean: f64) -> u64 {
-    if !(mean > 0.0) {
+    if mean.is_nan() || mean <= 0.0 {
         return 0;
     }
     match Poisson::new(mean) {
@@ -174,8 +174,8 @@ impl Ctx {
         let n_days = p.window_days();
         let lambda = Gamma::new(p.purchase_rate_shape, 1.0 / p.purchase_rate_alpha_days)
             .map_err(|e| dist_err("purchase_rate_shape", p.purchase_rate_shape, e))?;
-        let dropout =
-            Beta::new(p.dropout_a, p.dropout_b).map_err(|e| dist_err("dropout_a", p.dropout_a, e))?;
+        let dropout = Beta::new(p.dropout_a, p.dropout_b)
+            .map_err(|e| dist_err("dropout_a", p.dropout_a, e))?;
         let nu = Gamma::new(p.spend_q, 1.0 / p.spend_gamma)
             .map_err(|e| dist_err("spend_q", p.spend_q, e))?;
         let engagement = Gamma::new(2.0, 0.5).map_err(|e| dist_err("engagement", 2.0, e))?;
@@ -282,7 +282,12 @@ impl Ctx {
         let buyer = rng.gen::<f64>() >= self.never_buy_share;
         let english = rng.gen_bool(0.15);
         let g = self.engagement.sample(rng);
-        let reachable = rng.gen::<f64>() < if matches!(acq, STORE | WEB) { 0.6 } else { 0.95 };
+        let reachable = rng.gen::<f64>()
+            < if matches!(acq, STORE | WEB) {
+                0.6
+            } else {
+                0.95
+            };
         let push_ch = match acq {
             MINI | APP | WECOM => acq,
             _ => [WECOM, MINI, APP][rng.gen_range(0..3)],
@@ -474,7 +479,11 @@ impl Ctx {
         let n_p = s.purchases.len();
         for k in 0..n_p {
             let q = s.purchases[k];
-            let pre_mean = if q.channel == STORE { 0.5 } else { PRE_PURCHASE_EVENTS } * self.m;
+            let pre_mean = if q.channel == STORE {
+                0.5
+            } else {
+                PRE_PURCHASE_EVENTS
+            } * self.m;
             for _ in 0..poisson(eng, pre_mean) {
                 let t = if eng.gen_bool(0.4) {
                     q.t - eng.gen_range(60..1800)

@@ -179,7 +179,11 @@ impl SynthParams {
             }
         }
         if !(self.spend_q.is_finite() && self.spend_q > 1.0 && self.spend_q < 1e9) {
-            return bad("spend_q", self.spend_q, "must exceed 1 (finite mean order value)");
+            return bad(
+                "spend_q",
+                self.spend_q,
+                "must exceed 1 (finite mean order value)",
+            );
         }
         for (name, v) in [
             ("never_buy_share", self.never_buy_share),

@@ -44,18 +44,26 @@ fn run(params: &SynthParams) -> Data {
     let dir = tempfile::tempdir().unwrap();
     let summary = generate(params, dir.path(), &|_| {}).unwrap();
     let d = dir.path();
-    let orders = read(d, "orders.csv", "order_id,customer_id,ordered_at,amount,channel")
-        .into_iter()
-        .map(|r| Order {
-            id: r[0].to_string(),
-            customer: r[1].to_string(),
-            at: ts(&r[2]),
-            amount: r[3].parse().unwrap(),
-        })
-        .collect();
+    let orders = read(
+        d,
+        "orders.csv",
+        "order_id,customer_id,ordered_at,amount,channel",
+    )
+    .into_iter()
+    .map(|r| Order {
+        id: r[0].to_string(),
+        customer: r[1].to_string(),
+        at: ts(&r[2]),
+        amount: r[3].parse().unwrap(),
+    })
+    .collect();
     Data {
         summary,
-        customers: read(d, "customers.csv", "customer_id,first_seen_at,acquisition_channel"),
+        customers: read(
+            d,
+            "customers.csv",
+            "customer_id,first_seen_at,acquisition_channel",
+        ),
         orders,
         events: read(d, "events.csv", "customer_id,occurred_at,event,channel"),
         comments: read(d, "comments.csv", "customer_id,created_at,text,rating"),
@@ -124,7 +132,10 @@ fn files_follow_the_contract() {
     let mut sorted = |file: usize, cid: &str, t| {
         assert!(t >= first_seen[cid], "row of {cid} before first_seen");
         let prev = last.insert((file, cid.to_string()), t);
-        assert!(prev.map_or(true, |p| p <= t), "rows of {cid} not in time order");
+        assert!(
+            prev.map_or(true, |p| p <= t),
+            "rows of {cid} not in time order"
+        );
     };
     for o in &d.orders {
         in_window(&o.at.to_rfc3339());
@@ -193,10 +204,18 @@ fn refunds_are_negative_bounded_and_dated_after_their_order() {
                 refunds += 1;
                 let src = by_id[orig];
                 assert!(o.amount < 0.0, "refund {} not negative", o.id);
-                assert!(-o.amount <= src.amount + 1e-9, "refund {} exceeds order", o.id);
+                assert!(
+                    -o.amount <= src.amount + 1e-9,
+                    "refund {} exceeds order",
+                    o.id
+                );
                 assert_eq!(o.customer, src.customer);
                 let days = (o.at.date_naive() - src.at.date_naive()).num_days();
-                assert!((1..=14).contains(&days), "refund {} {days} days later", o.id);
+                assert!(
+                    (1..=14).contains(&days),
+                    "refund {} {days} days later",
+                    o.id
+                );
             }
             None => assert!(o.amount >= 1.0, "order {} amount {}", o.id, o.amount),
         }
@@ -285,7 +304,10 @@ fn no_repeat_probability_matches_bgnbd_closed_form() {
     }
     let got = none as f64 / n as f64;
     assert!(n > 5000, "{n}");
-    assert!((got - want).abs() < 0.025, "P(no repeat in 180 d) {got}, closed form {want}");
+    assert!(
+        (got - want).abs() < 0.025,
+        "P(no repeat in 180 d) {got}, closed form {want}"
+    );
 }
 
 #[test]
@@ -369,8 +391,14 @@ fn comment_tone_predicts_future_purchases() {
     assert!(lost[0] > 300.0 && kept[0] > 300.0, "{stats:?}");
     let (neg_lost, neg_kept) = (lost[1] / lost[0], kept[1] / kept[0]);
     let (low_lost, low_kept) = (lost[3] / lost[2], kept[3] / kept[2]);
-    assert!(neg_lost > 1.5 * neg_kept, "negative texts {neg_lost} vs {neg_kept}");
-    assert!(low_lost > 1.5 * low_kept, "low ratings {low_lost} vs {low_kept}");
+    assert!(
+        neg_lost > 1.5 * neg_kept,
+        "negative texts {neg_lost} vs {neg_kept}"
+    );
+    assert!(
+        low_lost > 1.5 * low_kept,
+        "low ratings {low_lost} vs {low_kept}"
+    );
 }
 
 #[test]
@@ -396,13 +424,19 @@ fn events_per_customer_scales_the_event_rows() {
     let ratio = double.events as f64 / base.events as f64;
     // Reviews do not scale; everything else does.
     assert!((1.8..=2.05).contains(&ratio), "ratio {ratio}");
-    assert_eq!(base.orders, double.orders, "purchases do not depend on events");
+    assert_eq!(
+        base.orders, double.orders,
+        "purchases do not depend on events"
+    );
     let small = SynthParams::default().customers(300);
     let (a, b) = (
         bytes_of(&small.clone().events_per_customer(5.0)),
         bytes_of(&small.events_per_customer(50.0)),
     );
-    assert!(a[0] == b[0] && a[1] == b[1], "customers and orders change with events");
+    assert!(
+        a[0] == b[0] && a[1] == b[1],
+        "customers and orders change with events"
+    );
 }
 
 #[test]
@@ -417,7 +451,10 @@ fn check_names_the_bad_value() {
     let early = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
     assert_eq!(name_of(d.clone().end(early)), "end=2023-01-01");
     assert_eq!(name_of(d.clone().spend_q(1.0)), "spend_q=1");
-    assert_eq!(name_of(d.clone().never_buy_share(1.5)), "never_buy_share=1.5");
+    assert_eq!(
+        name_of(d.clone().never_buy_share(1.5)),
+        "never_buy_share=1.5"
+    );
     assert_eq!(name_of(d.clone().dropout_b(-2.0)), "dropout_b=-2");
     assert_eq!(
         name_of(d.clone().events_per_customer(f64::NAN)),
@@ -432,7 +469,10 @@ fn failure_leaves_existing_files_and_no_temporaries() {
     generate(&p, dir.path(), &|_| {}).unwrap();
     let before = std::fs::read(dir.path().join("orders.csv")).unwrap();
     assert!(generate(&p.clone().customers(0), dir.path(), &|_| {}).is_err());
-    assert_eq!(std::fs::read(dir.path().join("orders.csv")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(dir.path().join("orders.csv")).unwrap(),
+        before
+    );
     let names: HashSet<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -451,7 +491,9 @@ fn failure_leaves_existing_files_and_no_temporaries() {
 fn progress_reports_every_customer_once_in_the_end() {
     let dir = tempfile::tempdir().unwrap();
     let seen = std::sync::Mutex::new(Vec::new());
-    let p = SynthParams::default().customers(70_000).events_per_customer(0.5);
+    let p = SynthParams::default()
+        .customers(70_000)
+        .events_per_customer(0.5);
     generate(&p, dir.path(), &|n| seen.lock().unwrap().push(n)).unwrap();
     let seen = seen.into_inner().unwrap();
     // 70 000 customers = 18 blocks = 2 batches of ≤ 16 blocks.

@@ -20,14 +20,40 @@ type Aspect = [&'static [&'static str]; 3];
 
 const ZH_ASPECTS: &[Aspect] = &[
     [
-        &["质量很好", "质量非常好", "质量超出预期", "品质没得说", "质量不错", "做工很精细"],
+        &[
+            "质量很好",
+            "质量非常好",
+            "质量超出预期",
+            "品质没得说",
+            "质量不错",
+            "做工很精细",
+        ],
         &["质量一般", "质量还行", "质量中规中矩", "做工普通"],
-        &["质量太差了", "质量不好", "质量跟描述的不一样", "用了两天就坏了", "做工粗糙", "线头很多"],
+        &[
+            "质量太差了",
+            "质量不好",
+            "质量跟描述的不一样",
+            "用了两天就坏了",
+            "做工粗糙",
+            "线头很多",
+        ],
     ],
     [
-        &["物流很快", "发货速度快", "第二天就到了", "快递小哥很负责", "物流也快"],
+        &[
+            "物流很快",
+            "发货速度快",
+            "第二天就到了",
+            "快递小哥很负责",
+            "物流也快",
+        ],
         &["物流速度一般", "快递慢了一点但能接受", "物流还可以"],
-        &["物流太慢了", "等了一个多星期才到", "快递一直不更新", "发货拖拖拉拉", "物流没人管"],
+        &[
+            "物流太慢了",
+            "等了一个多星期才到",
+            "快递一直不更新",
+            "发货拖拖拉拉",
+            "物流没人管",
+        ],
     ],
     [
         &["包装很精致", "包装严实", "包装很用心", "送人很有面子"],
@@ -35,43 +61,127 @@ const ZH_ASPECTS: &[Aspect] = &[
         &["包装破损", "盒子都压坏了", "包装很随便", "收到的时候漏了"],
     ],
     [
-        &["客服很耐心", "客服回复很及时", "售后很贴心", "群里的小助手很热情"],
+        &[
+            "客服很耐心",
+            "客服回复很及时",
+            "售后很贴心",
+            "群里的小助手很热情",
+        ],
         &["客服回复有点慢", "客服态度还行", "售后流程有点繁琐"],
-        &["客服态度差", "客服不理人", "售后推来推去", "问了好几次都没人回", "退款一直不处理"],
+        &[
+            "客服态度差",
+            "客服不理人",
+            "售后推来推去",
+            "问了好几次都没人回",
+            "退款一直不处理",
+        ],
     ],
     [
         &["性价比很高", "价格实惠", "活动价很划算", "会员价很香"],
         &["价格不算便宜", "价格中等", "优惠力度一般"],
-        &["不值这个价", "太贵了", "比别家贵不少", "降价了也不补差价", "优惠券用不了"],
+        &[
+            "不值这个价",
+            "太贵了",
+            "比别家贵不少",
+            "降价了也不补差价",
+            "优惠券用不了",
+        ],
     ],
     [
-        &["味道很正", "效果很明显", "口感很好", "用起来很舒服", "孩子很喜欢"],
+        &[
+            "味道很正",
+            "效果很明显",
+            "口感很好",
+            "用起来很舒服",
+            "孩子很喜欢",
+        ],
         &["味道一般", "效果还要再观察", "口感普通", "和之前的差不多"],
-        &["味道很奇怪", "没什么效果", "口感很差", "用了过敏", "和宣传的完全不一样"],
+        &[
+            "味道很奇怪",
+            "没什么效果",
+            "口感很差",
+            "用了过敏",
+            "和宣传的完全不一样",
+        ],
     ],
     [
         &["尺码很准", "颜色和图片一样", "款式很好看", "上身效果很好"],
         &["颜色比图片暗一点", "尺码偏大一点点", "款式比较普通"],
-        &["尺码偏小穿不了", "颜色和图片差很多", "款式跟图片完全不一样", "有明显色差"],
+        &[
+            "尺码偏小穿不了",
+            "颜色和图片差很多",
+            "款式跟图片完全不一样",
+            "有明显色差",
+        ],
     ],
 ];
 
 /// Phrases whose tone hinges on a negation (不/没).
 const ZH_NEGATED: Aspect = [
-    &["没有任何问题", "一点也不差", "没有色差", "没想到这么好", "不会失望的", "没有异味"],
+    &[
+        "没有任何问题",
+        "一点也不差",
+        "没有色差",
+        "没想到这么好",
+        "不会失望的",
+        "没有异味",
+    ],
     &["不好不坏", "没什么特别的", "说不上好也说不上差"],
-    &["不是很满意", "没有想象中好", "一点也不好用", "不推荐购买", "不怎么样", "没有描述的那么好"],
+    &[
+        "不是很满意",
+        "没有想象中好",
+        "一点也不好用",
+        "不推荐购买",
+        "不怎么样",
+        "没有描述的那么好",
+    ],
 ];
 
 const ZH_OPENERS: &[&str] = &[
-    "", "", "", "", "第二次买了", "朋友推荐的", "收到了", "给家人买的", "直播间买的", "群里抢的",
-    "活动买的", "老顾客了", "试试看买的",
+    "",
+    "",
+    "",
+    "",
+    "第二次买了",
+    "朋友推荐的",
+    "收到了",
+    "给家人买的",
+    "直播间买的",
+    "群里抢的",
+    "活动买的",
+    "老顾客了",
+    "试试看买的",
 ];
 
 const ZH_CLOSINGS: Aspect = [
-    &["下次还买", "会回购的", "推荐给朋友了", "非常满意", "五星好评", "已经回购好几次了", "值得购买", "给个好评"],
-    &["再看看吧", "先用用看", "还行吧", "凑合用", "看后续效果", "中规中矩吧"],
-    &["不会再买了", "要退货", "很失望", "不推荐", "再也不来了", "已经申请退款", "差评", "后悔买了"],
+    &[
+        "下次还买",
+        "会回购的",
+        "推荐给朋友了",
+        "非常满意",
+        "五星好评",
+        "已经回购好几次了",
+        "值得购买",
+        "给个好评",
+    ],
+    &[
+        "再看看吧",
+        "先用用看",
+        "还行吧",
+        "凑合用",
+        "看后续效果",
+        "中规中矩吧",
+    ],
+    &[
+        "不会再买了",
+        "要退货",
+        "很失望",
+        "不推荐",
+        "再也不来了",
+        "已经申请退款",
+        "差评",
+        "后悔买了",
+    ],
 ];
 
 const ZH_BUT: &[&str] = &["，就是", "，但是", "，不过", "，可惜"];
@@ -79,52 +189,129 @@ const ZH_ENDINGS: &[&str] = &["。", "！", "", "~", "。。", "！！"];
 
 const EN_ASPECTS: &[Aspect] = &[
     [
-        &["great quality", "excellent quality", "really well made", "quality is better than expected"],
-        &["quality is okay", "average quality", "quality is fine for the price"],
-        &["poor quality", "broke after two days", "cheaply made", "quality is not what was described"],
+        &[
+            "great quality",
+            "excellent quality",
+            "really well made",
+            "quality is better than expected",
+        ],
+        &[
+            "quality is okay",
+            "average quality",
+            "quality is fine for the price",
+        ],
+        &[
+            "poor quality",
+            "broke after two days",
+            "cheaply made",
+            "quality is not what was described",
+        ],
     ],
     [
         &["fast delivery", "arrived the next day", "quick shipping"],
         &["delivery was a bit slow", "shipping took a few days"],
-        &["delivery took forever", "package arrived late", "tracking never updated"],
+        &[
+            "delivery took forever",
+            "package arrived late",
+            "tracking never updated",
+        ],
     ],
     [
         &["nicely packaged", "packaging was perfect"],
         &["simple packaging", "plain packaging"],
-        &["package arrived damaged", "box was crushed", "it leaked in the box"],
+        &[
+            "package arrived damaged",
+            "box was crushed",
+            "it leaked in the box",
+        ],
     ],
     [
-        &["helpful customer service", "support replied quickly", "the group assistant was very kind"],
+        &[
+            "helpful customer service",
+            "support replied quickly",
+            "the group assistant was very kind",
+        ],
         &["support was slow to reply", "service was fine"],
-        &["rude customer service", "nobody answered my messages", "support kept passing me around"],
+        &[
+            "rude customer service",
+            "nobody answered my messages",
+            "support kept passing me around",
+        ],
     ],
     [
-        &["good value for money", "great deal", "member price is a steal"],
+        &[
+            "good value for money",
+            "great deal",
+            "member price is a steal",
+        ],
         &["a bit pricey", "price is fair"],
-        &["not worth the money", "overpriced", "price dropped right after I bought it"],
+        &[
+            "not worth the money",
+            "overpriced",
+            "price dropped right after I bought it",
+        ],
     ],
     [
         &["tastes great", "works really well", "my kids love it"],
-        &["taste is average", "too early to tell if it works", "same as the old one"],
-        &["tastes strange", "does not work at all", "gave me a rash", "nothing like the ad"],
+        &[
+            "taste is average",
+            "too early to tell if it works",
+            "same as the old one",
+        ],
+        &[
+            "tastes strange",
+            "does not work at all",
+            "gave me a rash",
+            "nothing like the ad",
+        ],
     ],
     [
-        &["fits perfectly", "color matches the photos", "looks great on"],
+        &[
+            "fits perfectly",
+            "color matches the photos",
+            "looks great on",
+        ],
         &["runs a little large", "color is a bit darker than shown"],
-        &["runs small", "color looks nothing like the photos", "the \"premium\" finish is fake"],
+        &[
+            "runs small",
+            "color looks nothing like the photos",
+            "the \"premium\" finish is fake",
+        ],
     ],
 ];
 
 const EN_NEGATED: Aspect = [
-    &["no complaints at all", "nothing to dislike", "can't fault it", "not a single problem"],
+    &[
+        "no complaints at all",
+        "nothing to dislike",
+        "can't fault it",
+        "not a single problem",
+    ],
     &["not bad, not great", "nothing special"],
-    &["not happy with it", "not as good as I expected", "would not recommend", "never again"],
+    &[
+        "not happy with it",
+        "not as good as I expected",
+        "would not recommend",
+        "never again",
+    ],
 ];
 
 const EN_CLOSINGS: Aspect = [
-    &["will buy again", "highly recommend", "love it", "five stars", "already ordered another one"],
+    &[
+        "will buy again",
+        "highly recommend",
+        "love it",
+        "five stars",
+        "already ordered another one",
+    ],
     &["it's okay", "we'll see", "does the job", "might try again"],
-    &["will not buy again", "asking for a refund", "very disappointed", "never ordering here again", "returning it"],
+    &[
+        "will not buy again",
+        "asking for a refund",
+        "very disappointed",
+        "never ordering here again",
+        "returning it",
+    ],
 ];
 
 const EN_BUT: &[&str] = &[" but ", ", but ", ", although ", " though "];
