@@ -15,9 +15,19 @@ use std::time::Instant;
 /// prediction. The same seed gives byte-identical files for any `--threads`.
 ///
 /// Example: `ltv synth --customers 5000 --seed 42 -o datasets/example`, then build features at
-/// cutoff 2025-06-30 with a 90-day horizon. Size: about 1.4 kB per customer at the default
-/// event rate (5000 customers ≈ 7 MB); memory stays bounded (~100 MB) at any size.
+/// cutoff 2025-06-30 with a 90-day horizon.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Model: buyers follow BG/NBD (purchase rate per day ~ Gamma(r=0.55, α=50 days), dropout after each purchase \
+~ Beta(0.9, 2.7)) with Gamma-Gamma order values (mean 200 CNY); ~4% of orders are refunded. \
+Events and comment tone follow each customer's activity, so the files carry real signal.
+
+Example:
+  ltv synth --customers 5000 --seed 42 -o datasets/example
+  (then build features at cutoff 2025-06-30 with a 90-day horizon)
+
+Size: ~1.3 kB per customer at the default event rate (5000 customers ≈ 6.5 MB); memory stays \
+around 100 MB at any size.")]
 pub struct Args {
     /// Number of customers to generate.
     #[arg(long, default_value_t = 5000, value_name = "N")]
