@@ -1,2 +1,0 @@
-//! Seeded generator of realistic private-domain customer behaviour (orders, events, comments,
-//! customers) in the data contract's format.
