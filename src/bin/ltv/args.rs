@@ -29,6 +29,7 @@ pub struct GlobalArgs {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     #[command(
         about = "Build one row of features per customer at a cutoff (and optionally the future label)"
