@@ -1,1 +1,6 @@
 //! LTV models: regressors behind one interface, the BG/NBD × Gamma-Gamma baseline, model files.
+
+pub mod bgnbd;
+pub mod gamma_gamma;
+pub mod optimize;
+pub mod special;

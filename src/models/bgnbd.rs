@@ -1,0 +1,1 @@
+//! BG/NBD (todo)
