@@ -334,11 +334,12 @@ impl Aggregated {
                     }
                     let l4 = (alpha + t_x).ln();
                     let a4 = c4 - rx * l4;
+                    // ll = ln(e^A3 + e^A4) = hi + ln(1 + e^(lo − hi)); w4 = e^(A4 − ll) is the
+                    // posterior weight of the "dropped out at t_x" branch (one exp per row).
                     let (hi, lo) = if a3 > a4 { (a3, a4) } else { (a4, a3) };
                     let e = (lo - hi).exp();
                     let ll = hi + e.ln_1p();
-                    // Weight of the "still alive" (A3) branch.
-                    let w4 = (a4 - ll).exp();
+                    let w4 = if a4 >= a3 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
                     let w3 = 1.0 - w4;
                     acc[0] += w * ll;
                     acc[1] -= w * (w3 * l3 + w4 * l4);

@@ -157,7 +157,10 @@ where
             y_hist.push(y);
             rho_hist.push(1.0 / sy);
         }
-        if f_old - fx <= 0.0 && inf_norm(&g) <= settings.gradient_tolerance * 100.0 {
+        // No decrease beyond float resolution and an almost-small gradient: as good as it gets.
+        if f_old - fx <= 4.0 * f64::EPSILON * fx.abs().max(1.0)
+            && inf_norm(&g) <= settings.gradient_tolerance * 100.0
+        {
             return done(x, fx, g, iter + 1, evaluations, true, "no further decrease possible");
         }
     }
@@ -212,7 +215,7 @@ where
     let mut step = 1.0;
     let mut hi: Option<(f64, f64, f64)> = None;
     // Bracketing phase.
-    for i in 0..60 {
+    for i in 0..40 {
         evaluations += 1;
         let (v, d) = eval(step, x_new, g_new);
         if !v.is_finite() {
@@ -243,8 +246,8 @@ where
             evaluations,
         };
     };
-    // Zoom phase.
-    for _ in 0..60 {
+    // Zoom phase (a failure here is usually the objective's float resolution: keep it short).
+    for _ in 0..20 {
         let (a_lo, f_lo, d_lo) = lo;
         let (a_hi, f_hi, d_hi) = hi;
         let (left, right) = if a_lo < a_hi { (a_lo, a_hi) } else { (a_hi, a_lo) };
