@@ -1,2 +1,7 @@
 //! LTV models: regressors behind one interface, the BG/NBD × Gamma-Gamma baseline, model files.
 pub mod folds;
+
+pub mod bgnbd;
+pub mod gamma_gamma;
+pub mod optimize;
+pub mod special;
