@@ -73,7 +73,7 @@ pub(crate) struct Tree {
 impl Tree {
     /// Prediction for one raw feature row.
     #[inline]
-    pub(crate) fn predict_row(&self, row: &ArrayView1<f64>) -> f64 {
+    pub(crate) fn predict_row(&self, row: &[f64]) -> f64 {
         let mut i = 0usize;
         loop {
             let nd = &self.nodes[i];
@@ -142,21 +142,31 @@ pub(crate) fn normalise(mut v: Vec<f64>) -> Vec<f64> {
     v
 }
 
-/// Predicts every row of `x` with `f`, in parallel over fixed row blocks (each row
-/// independently, so the result does not depend on threads).
+/// Rows per prediction block (the trees stay in cache while a block is scored).
+const PREDICT_BLOCK: usize = 256;
+
+/// Predicts every row of `x` with `f`, which gets a block of rows (row-major, `p` values per
+/// row) and fills one output per row. Blocks run in parallel; each row is computed on its
+/// own, so the result does not depend on threads.
 pub(crate) fn predict_rows<F>(x: ArrayView2<f64>, f: F) -> Array1<f64>
 where
-    F: Fn(&ArrayView1<f64>) -> f64 + Sync,
+    F: Fn(&[f64], usize, &mut [f64]) + Sync,
 {
-    const BLOCK: usize = 1024;
+    let p = x.ncols();
     let mut out = vec![0.0; x.nrows()];
-    out.par_chunks_mut(BLOCK).enumerate().for_each(|(k, o)| {
-        let start = k * BLOCK;
-        let xb = x.slice_axis(Axis(0), (start..start + o.len()).into());
-        for (v, row) in o.iter_mut().zip(xb.rows()) {
-            *v = f(&row);
-        }
-    });
+    out.par_chunks_mut(PREDICT_BLOCK)
+        .enumerate()
+        .for_each(|(k, o)| {
+            let start = k * PREDICT_BLOCK;
+            let xb = x.slice_axis(Axis(0), (start..start + o.len()).into());
+            match xb.as_slice() {
+                Some(rows) => f(rows, p, o),
+                None => {
+                    let rows: Vec<f64> = xb.iter().copied().collect();
+                    f(&rows, p, o)
+                }
+            }
+        });
     Array1::from(out)
 }
 
@@ -263,7 +273,10 @@ struct Open {
 pub(crate) struct Workspace {
     g_ord: Vec<f64>,
     h_ord: Vec<f64>,
-    scratch: Vec<u32>,
+    left: Vec<u32>,
+    right: Vec<u32>,
+    /// Spare histograms (avoids re-allocating ~p × 6 KB per node).
+    pool: Vec<Vec<BinStat>>,
 }
 
 impl Workspace {
@@ -271,13 +284,33 @@ impl Workspace {
         Workspace {
             g_ord: Vec::with_capacity(n),
             h_ord: Vec::with_capacity(n),
-            scratch: Vec::with_capacity(n),
+            left: vec![0; n],
+            right: vec![0; n],
+            pool: Vec::new(),
         }
+    }
+
+    fn take_hist(&mut self, len: usize) -> Vec<BinStat> {
+        match self.pool.pop() {
+            Some(mut v) => {
+                v.clear();
+                v.resize(len, BinStat::default());
+                v
+            }
+            None => vec![BinStat::default(); len],
+        }
+    }
+
+    fn give_hist(&mut self, v: Vec<BinStat>) {
+        self.pool.push(v);
     }
 }
 
 /// Work (rows × features) below which a histogram is built on one thread.
 const PAR_MIN_WORK: usize = 1 << 16;
+
+/// Rows per block of the parallel partition.
+const PART_CHUNK: usize = 1 << 14;
 
 /// Builds the histograms of all features over `rows` (`all_rows`: `rows` is `0..n` in order).
 fn build_hist(
@@ -289,7 +322,7 @@ fn build_hist(
     ws: &mut Workspace,
 ) -> Vec<BinStat> {
     let p = binned.n_features();
-    let mut hist = vec![BinStat::default(); p * HIST_BINS];
+    let mut hist = ws.take_hist(p * HIST_BINS);
     let (rows_opt, g_use, h_use): (Option<&[u32]>, &[f64], Option<&[f64]>) = if all_rows {
         (None, g, h)
     } else {
@@ -310,6 +343,69 @@ fn build_hist(
         hist.chunks_mut(HIST_BINS).enumerate().for_each(one);
     }
     hist
+}
+
+/// Stable, branch-free partition of one block: rows going left to `l`, right to `r`.
+#[inline]
+fn partition_block(
+    src: &[u32],
+    col: &[u8],
+    bin: u8,
+    missing_left: bool,
+    l: &mut [u32],
+    r: &mut [u32],
+) -> (usize, usize) {
+    let (mut a, mut b) = (0usize, 0usize);
+    for &x in src {
+        let c = col[x as usize];
+        // bin <= 254, so the missing code 255 only goes left when asked to.
+        let go_left = (c <= bin) | (missing_left & (c == MISSING_BIN));
+        l[a] = x;
+        r[b] = x;
+        a += usize::from(go_left);
+        b += usize::from(!go_left);
+    }
+    (a, b)
+}
+
+/// Stable partition of `rows` by a split (left rows first, each side in its original order);
+/// returns the number of left rows. Blocks run in parallel and are joined in order, so the
+/// result does not depend on threads.
+fn partition(
+    rows: &mut [u32],
+    col: &[u8],
+    bin: u8,
+    missing_left: bool,
+    ws: &mut Workspace,
+) -> usize {
+    let m = rows.len();
+    let (lb, rb) = (&mut ws.left[..m], &mut ws.right[..m]);
+    let counts: Vec<(usize, usize)> = if m >= 4 * PART_CHUNK {
+        rows.par_chunks(PART_CHUNK)
+            .zip(lb.par_chunks_mut(PART_CHUNK))
+            .zip(rb.par_chunks_mut(PART_CHUNK))
+            .map(|((src, l), r)| partition_block(src, col, bin, missing_left, l, r))
+            .collect()
+    } else {
+        rows.chunks(PART_CHUNK)
+            .zip(lb.chunks_mut(PART_CHUNK))
+            .zip(rb.chunks_mut(PART_CHUNK))
+            .map(|((src, l), r)| partition_block(src, col, bin, missing_left, l, r))
+            .collect()
+    };
+    let mut w = 0;
+    for (i, &(nl, _)) in counts.iter().enumerate() {
+        let off = i * PART_CHUNK;
+        rows[w..w + nl].copy_from_slice(&lb[off..off + nl]);
+        w += nl;
+    }
+    let mid = w;
+    for (i, &(_, nr)) in counts.iter().enumerate() {
+        let off = i * PART_CHUNK;
+        rows[w..w + nr].copy_from_slice(&rb[off..off + nr]);
+        w += nr;
+    }
+    mid
 }
 
 /// The best split of one feature's histogram, if any beats `cfg.min_gain`.
@@ -458,13 +554,14 @@ pub(crate) fn grow(
     let mut open: Vec<Open> = Vec::new();
     if can_split(root.n, 0, cfg) {
         let hist = build_hist(binned, rows, all_rows, g, h, ws);
-        if let Some(split) = best_split(&hist, mapper, cfg) {
-            open.push(Open {
+        match best_split(&hist, mapper, cfg) {
+            Some(split) => open.push(Open {
                 node: 0,
                 depth: 0,
                 hist,
                 split,
-            });
+            }),
+            None => ws.give_hist(hist),
         }
     }
     let mut n_leaves = 1usize;
@@ -479,27 +576,14 @@ pub(crate) fn grow(
         let o = open.remove(bi);
         let s = o.split;
         let (start, end) = ranges[o.node];
-        // Stable partition: left rows stay in place, right rows go through scratch.
-        let col = binned.column(s.feature);
-        ws.scratch.clear();
-        let mut w = start;
-        for k in start..end {
-            let r = rows[k];
-            let c = col[r as usize];
-            let go_left = if c == MISSING_BIN {
-                s.missing_left
-            } else {
-                c <= s.bin
-            };
-            if go_left {
-                rows[w] = r;
-                w += 1;
-            } else {
-                ws.scratch.push(r);
-            }
-        }
-        rows[w..end].copy_from_slice(&ws.scratch);
-        let mid = w;
+        let mid = start
+            + partition(
+                &mut rows[start..end],
+                binned.column(s.feature),
+                s.bin,
+                s.missing_left,
+                ws,
+            );
         // Children stats from the partition counts (the histogram's may differ with missing).
         let (lstat, rstat) = (s.left, s.right);
         let li = nodes.len();
@@ -522,6 +606,7 @@ pub(crate) fn grow(
         let l_ok = can_split((mid - start) as u64, depth, cfg);
         let r_ok = can_split((end - mid) as u64, depth, cfg);
         if !(l_ok || r_ok) {
+            ws.give_hist(o.hist);
             continue;
         }
         let left_smaller = mid - start <= end - mid;
@@ -537,27 +622,32 @@ pub(crate) fn grow(
             for (a, b) in large_hist.iter_mut().zip(&small_hist) {
                 *a = a.sub(b);
             }
-            if let Some(split) = best_split(&large_hist, mapper, cfg) {
-                open.push(Open {
+            match best_split(&large_hist, mapper, cfg) {
+                Some(split) => open.push(Open {
                     node: large_node,
                     depth,
                     hist: large_hist,
                     split,
-                });
+                }),
+                None => ws.give_hist(large_hist),
             }
+        } else {
+            ws.give_hist(o.hist);
         }
-        if small_ok {
-            if let Some(split) = best_split(&small_hist, mapper, cfg) {
-                open.push(Open {
-                    node: small_node,
-                    depth,
-                    hist: small_hist,
-                    split,
-                });
-            }
+        match small_ok.then(|| best_split(&small_hist, mapper, cfg)).flatten() {
+            Some(split) => open.push(Open {
+                node: small_node,
+                depth,
+                hist: small_hist,
+                split,
+            }),
+            None => ws.give_hist(small_hist),
         }
         // Keep creation order among open leaves for tie-breaking.
         open.sort_by_key(|o| o.node);
+    }
+    for o in open {
+        ws.give_hist(o.hist);
     }
     let leaf_ranges = nodes
         .iter()
@@ -751,7 +841,11 @@ impl RegressionTree {
     /// training data (see [`RegressionTree::try_predict`]).
     pub fn predict(&self, x: ArrayView2<f64>) -> Array1<f64> {
         assert_eq!(x.ncols(), self.n_features, "x has the wrong number of columns");
-        predict_rows(x, |row| self.tree.predict_row(row))
+        predict_rows(x, |rows, p, out| {
+            for (o, row) in out.iter_mut().zip(rows.chunks_exact(p)) {
+                *o = self.tree.predict_row(row);
+            }
+        })
     }
 
     /// Predicts each row of `x`, or an error if its column count differs from training.
