@@ -67,9 +67,9 @@ fn write_csv(path: &Path, x: &Array2<f64>, y: &Array1<f64>) -> std::io::Result<(
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<f64> = after.split_whitespace().filter_map(|v| v.parse().ok()).collect();
-    // Fields 14 and 15 of stat (utime, stime) are the 12th and 13th after the `)`.
-    f.get(11).zip(f.get(12)).map_or(f64::NAN, |(u, s)| (u + s) / 100.0)
+    // Fields 14 and 15 of stat (utime, stime, in 1/100 s) are the 12th and 13th after `)`.
+    let field = |k: usize| after.split_whitespace().nth(k).and_then(|v| v.parse::<f64>().ok());
+    field(11).zip(field(12)).map_or(f64::NAN, |(u, s)| (u + s) / 100.0)
 }
 
 fn r2(y: &Array1<f64>, p: &Array1<f64>) -> f64 {

@@ -560,13 +560,12 @@ impl GradientBoosting {
     /// columns than the training data (see [`GradientBoosting::try_predict`]).
     pub fn predict_raw(&self, x: ArrayView2<f64>) -> Array1<f64> {
         assert_eq!(x.ncols(), self.n_features, "x has the wrong number of columns");
+        let depths: Vec<usize> = self.trees.iter().map(|t| t.depth()).collect();
         predict_rows(x, |rows, p, out| {
             out.fill(self.baseline);
             // Tree by tree over the block: each row's sum still runs in tree order.
-            for t in &self.trees {
-                for (o, row) in out.iter_mut().zip(rows.chunks_exact(p)) {
-                    *o += t.predict_row(row);
-                }
+            for (t, &d) in self.trees.iter().zip(&depths) {
+                t.add_block(rows, p, d, out);
             }
         })
     }
