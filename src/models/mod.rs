@@ -5,3 +5,6 @@ pub mod bgnbd;
 pub mod gamma_gamma;
 pub mod optimize;
 pub mod special;
+pub mod boosting;
+pub mod histogram;
+pub mod tree;
