@@ -1,0 +1,1 @@
+//! Churn classifier (placeholder).
