@@ -14,8 +14,10 @@
 //!    `min (1/n) Σ (t − t̂)² + alpha · Σ β̃_j²`, where `β̃` are the standardized-scale slopes when
 //!    `standardize` is on and the raw-scale slopes when it is off. The intercept is not penalised.
 //! 3. linfa's QR has no column pivoting, so exactly collinear columns make the unpenalised
-//!    problem singular (checked: linfa returns `LinalgError::NonInvertible`, which we report as
-//!    [`Error::Fit`]). The default `alpha` is therefore a tiny `1e-8`: it leaves well-posed fits
+//!    problem singular (linfa returns `LinalgError::NonInvertible` only when the matrix is exactly
+//!    singular; after standardization rounding usually hides that and it returns huge
+//!    coefficients). So with `alpha = 0` we check first: a column whose variance left unexplained
+//!    by the earlier columns is below `1e-10` is reported as [`Error::Fit`] naming the column. The default `alpha` is therefore a tiny `1e-8`: it leaves well-posed fits
 //!    unchanged to ~1e-8 relative and makes collinear fits unique (weight shared between the
 //!    collinear columns).
 //!
@@ -238,6 +240,15 @@ fn solve(
 ) -> Result<Array1<f64>> {
     let n = z.nrows();
     let p = z.ncols();
+    if params.alpha == 0.0 {
+        if let Some(k) = collinear_column(&z) {
+            return Err(Error::Fit(format!(
+                "feature column {} is (almost) a linear combination of earlier columns; \
+                 hint: set alpha > 0",
+                kept[k]
+            )));
+        }
+    }
     let (z, t) = if params.alpha > 0.0 {
         // standardized slope b_k = s_j β_j; raw-scale penalty α β_j² = α (b_k / s_j)²
         let mut ridge = Array2::zeros((p, p));
@@ -263,6 +274,33 @@ fn solve(
         .fit(&dataset)
         .map_err(|e| Error::Fit(format!("linear regression: {e}")))?;
     Ok(model.params().slice(s![..]).to_owned())
+}
+
+/// First standardized column whose variance left unexplained by the earlier columns is below
+/// `1e-10` (a Cholesky pivot of the correlation matrix `ZᵀZ/n`, whose diagonal is 1).
+fn collinear_column(z: &Array2<f64>) -> Option<usize> {
+    let n = z.nrows() as f64;
+    let mut c = z.t().dot(z) / n;
+    let k = c.nrows();
+    for j in 0..k {
+        let mut d = c[(j, j)];
+        for m in 0..j {
+            d -= c[(j, m)] * c[(j, m)];
+        }
+        if d < 1e-10 {
+            return Some(j);
+        }
+        let d = d.sqrt();
+        c[(j, j)] = d;
+        for i in (j + 1)..k {
+            let mut s = c[(i, j)];
+            for m in 0..j {
+                s -= c[(i, m)] * c[(j, m)];
+            }
+            c[(i, j)] = s / d;
+        }
+    }
+    None
 }
 
 /// A fitted [`LinearModel`]: raw-scale coefficients, intercept and smearing factor.
