@@ -186,6 +186,11 @@ impl LinearParams {
         self.check()?;
         check_training_data(x, y)?;
         let n = x.nrows();
+        let n_clipped_labels = if self.log_target {
+            y.iter().filter(|&&v| v < 0.0).count()
+        } else {
+            0
+        };
         let target: Array1<f64> = if self.log_target {
             y.mapv(|v| v.max(0.0).ln_1p())
         } else {
@@ -210,6 +215,7 @@ impl LinearParams {
             intercept,
             coefficients,
             smearing: 1.0,
+            n_clipped_labels,
         };
         if self.log_target {
             let linear = fitted.linear_predictor(x);
@@ -310,6 +316,7 @@ pub struct FittedLinear {
     intercept: f64,
     coefficients: Array1<f64>,
     smearing: f64,
+    n_clipped_labels: usize,
 }
 
 impl FittedLinear {
@@ -331,6 +338,12 @@ impl FittedLinear {
     /// Duan's smearing factor (`1` without `log_target`).
     pub fn smearing(&self) -> f64 {
         self.smearing
+    }
+
+    /// Number of negative training labels clipped to 0 before `ln(1 + y)` (0 without
+    /// `log_target`).
+    pub fn n_clipped_labels(&self) -> usize {
+        self.n_clipped_labels
     }
 
     /// Number of feature columns the model expects.
@@ -484,6 +497,13 @@ mod tests {
     fn serde_round_trip_gives_identical_predictions() {
         let (x, y) = synthetic(300, 1.0, 3);
         let y = y.mapv(|v| v.abs());
+        let mut y_refund = y.clone();
+        y_refund[0] = -3.0;
+        let clipped = LinearModel::params()
+            .log_target(true)
+            .fit(x.view(), y_refund.view())
+            .unwrap();
+        assert_eq!(clipped.n_clipped_labels(), 1);
         let m = LinearModel::params()
             .log_target(true)
             .alpha(0.1)
