@@ -8,3 +8,7 @@ pub mod special;
 pub mod boosting;
 pub mod histogram;
 pub mod tree;
+
+pub mod churn;
+pub mod linear;
+pub mod tweedie;
