@@ -777,10 +777,8 @@ mod tests {
             epsilon = 1e-15
         );
         assert_abs_diff_eq!(m.p_alive(2.0, 6.0, 10.0), 0.672_355, epsilon = 1e-5);
-        // x = 0 with b = 1 makes the hypergeometric closed-form (2F1(r, a−1; a; w) has no simple
-        // form in general), so check instead a = 2, where 2F1(r+x, 1; …) is a terminating
-        // ratio: with a − 1 = 1 the bracket is 1 − Σ… ; use t → 0 slope instead:
-        // d/dt E[X(t)] at t = 0 equals the mean purchase rate r/α for a new customer.
+        // Small-t slope: d/dt E[X(t)] at t = 0 is the mean purchase rate of customers still
+        // alive, r/α for a new customer (E[λ] of the Gamma prior).
         let h = 1e-6;
         let slope = m.expected_purchases_new_customer(h).unwrap() / h;
         assert_relative_eq!(slope, 0.25 / 4.0, max_relative = 1e-4);
@@ -791,8 +789,7 @@ mod tests {
             m.p_alive(2.0, 6.0, 10.0) * 2.25 / 14.0,
             max_relative = 1e-4
         );
-        // Long horizon: E → P(alive) · (a+b+x−1)/(a−1) · [1 − 0] is not finite for a < 1
-        // (customers with small p buy forever), but it is monotone increasing.
+        // Longer horizons expect more purchases.
         let e1 = m.expected_purchases(10.0, 2.0, 6.0, 10.0).unwrap();
         let e2 = m.expected_purchases(1000.0, 2.0, 6.0, 10.0).unwrap();
         assert!(e2 > e1 && e1 > 0.0);
