@@ -751,6 +751,23 @@ mod tests {
     }
 
     #[test]
+    fn fit_is_identical_for_any_thread_count() {
+        let truth = BgNbd::from_parameters(0.3, 5.0, 0.7, 2.0).unwrap();
+        let ages: Vec<f64> = (0..30_000).map(|i| 5.0 + (i % 50) as f64).collect();
+        let data = truth.simulate(&ages, 4);
+        let fit_with = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| BgNbd::params().fit(&data).unwrap())
+        };
+        let one = fit_with(1);
+        assert_eq!(one, fit_with(2));
+        assert_eq!(one, fit_with(3));
+    }
+
+    #[test]
     fn new_customer_expectation_matches_simulation() {
         // E[X(t)] for new customers against the mean count of 200k simulated customers of age t.
         let m = BgNbd::from_parameters(0.5, 6.0, 0.9, 3.0).unwrap();
