@@ -22,6 +22,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution, Exp, Gamma};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 /// One customer's purchase history in BTYD form, all times in one caller-chosen unit (the tests
@@ -73,7 +74,8 @@ pub struct BgNbd {
     /// Total log-likelihood of the training data at the fitted parameters (sum over customers,
     /// without the penalty; in the caller's time unit).
     pub log_likelihood: f64,
-    /// L-BFGS iterations the fit took (0 for [`BgNbd::from_parameters`]).
+    /// L-BFGS iterations on the full data (after the warm start that inputs with more than
+    /// 100,000 unique rows get; 0 for [`BgNbd::from_parameters`]).
     pub iterations: usize,
     /// Whether the optimiser met its gradient tolerance (always true for a returned fit).
     pub converged: bool,
@@ -113,13 +115,21 @@ impl BgNbdParams {
     /// Validate the hyper-parameters; the error names the bad one.
     pub fn check(&self) -> Result<()> {
         if !(self.penalizer.is_finite() && self.penalizer >= 0.0) {
-            return Err(invalid("penalizer", self.penalizer, "must be finite and >= 0"));
+            return Err(invalid(
+                "penalizer",
+                self.penalizer,
+                "must be finite and >= 0",
+            ));
         }
         if self.max_iterations == 0 {
             return Err(invalid("max_iterations", 0.0, "must be at least 1"));
         }
         if !(self.tolerance.is_finite() && self.tolerance > 0.0) {
-            return Err(invalid("tolerance", self.tolerance, "must be finite and > 0"));
+            return Err(invalid(
+                "tolerance",
+                self.tolerance,
+                "must be finite and > 0",
+            ));
         }
         if let Some(init) = self.initial {
             for (name, v) in ["r", "alpha", "a", "b"].into_iter().zip(init) {
@@ -142,26 +152,51 @@ impl BgNbdParams {
     pub fn fit(&self, data: &[BtydSummary]) -> Result<BgNbd> {
         self.check()?;
         if data.is_empty() {
-            return Err(Error::NotEnoughData("BG/NBD needs at least one customer".into()));
+            return Err(Error::NotEnoughData(
+                "BG/NBD needs at least one customer".into(),
+            ));
         }
         let max_age = validate(data)?;
         // lifetimes' time scaling: the largest age becomes 1.
         let scale = if max_age > 0.0 { 1.0 / max_age } else { 1.0 };
         let agg = Aggregated::new(data, scale);
-        let x0: Vec<f64> = match self.initial {
+        let mut x0: Vec<f64> = match self.initial {
             Some([r, alpha, a, b]) => vec![r.ln(), (alpha * scale).ln(), a.ln(), b.ln()],
             None => vec![0.1; 4],
         };
         let penalizer = self.penalizer;
-        let objective = |theta: &[f64], grad: &mut [f64]| agg.objective(theta, penalizer, grad);
         let settings = Settings {
             max_iterations: self.max_iterations,
             gradient_tolerance: self.tolerance,
             memory: 10,
         };
-        let out = optimize::minimize(objective, &x0, settings);
+        let mut h0: Option<Vec<f64>> = None;
+        // Large inputs: warm start from a fit on an evenly strided subsample of the unique rows
+        // (about WARM_START_ROWS of them) and its finite-difference inverse Hessian, which costs a
+        // few percent of one full fit and makes the full-data steps Newton-like. The optimum is
+        // the full-data one either way.
+        if agg.rows.len() > 2 * WARM_START_ROWS {
+            let sub = agg.strided(agg.rows.len() / WARM_START_ROWS);
+            let loose = Settings {
+                gradient_tolerance: self.tolerance.max(1e-6),
+                ..settings
+            };
+            let warm = optimize::minimize(
+                |t: &[f64], g: &mut [f64]| sub.objective(t, penalizer, g),
+                &x0,
+                loose,
+            );
+            if warm.x.iter().all(|v| v.is_finite() && v.abs() < 25.0) {
+                x0 = warm.x;
+                h0 = inverse_hessian(&sub, &x0, penalizer);
+            }
+        }
+        let objective = |theta: &[f64], grad: &mut [f64]| agg.objective(theta, penalizer, grad);
+        let out = optimize::minimize_with_inverse_hessian(objective, &x0, h0.as_deref(), settings);
         let params: Vec<f64> = out.x.iter().map(|v| v.exp()).collect();
-        let finite = params.iter().all(|p| p.is_finite() && *p > 0.0 && *p < 1e12);
+        let finite = params
+            .iter()
+            .all(|p| p.is_finite() && *p > 0.0 && *p < 1e12);
         if !out.converged || !finite {
             return Err(Error::NotConverged {
                 model: "BG/NBD".into(),
@@ -195,6 +230,58 @@ impl BgNbdParams {
     }
 }
 
+/// Inverse of the objective's Hessian at `theta` (central differences of the analytic
+/// gradient), or `None` if it is not positive definite.
+fn inverse_hessian(agg: &Aggregated, theta: &[f64], penalizer: f64) -> Option<Vec<f64>> {
+    const N: usize = 4;
+    let h = 1e-4;
+    let mut hess = [[0.0f64; N]; N];
+    for j in 0..N {
+        let (mut up, mut dn) = ([0.0; N], [0.0; N]);
+        up.copy_from_slice(theta);
+        dn.copy_from_slice(theta);
+        up[j] += h;
+        dn[j] -= h;
+        let (mut gu, mut gd) = ([0.0; N], [0.0; N]);
+        agg.objective(&up, penalizer, &mut gu);
+        agg.objective(&dn, penalizer, &mut gd);
+        for i in 0..N {
+            hess[i][j] = (gu[i] - gd[i]) / (2.0 * h);
+        }
+    }
+    // Symmetrise, then Gauss-Jordan inversion with a positive-definiteness check on the pivots.
+    let mut m = [[0.0f64; 2 * N]; N];
+    for i in 0..N {
+        for j in 0..N {
+            m[i][j] = 0.5 * (hess[i][j] + hess[j][i]);
+        }
+        m[i][N + i] = 1.0;
+    }
+    for c in 0..N {
+        let pivot = m[c][c];
+        if !(pivot.is_finite() && pivot > 0.0) {
+            return None;
+        }
+        for v in m[c].iter_mut() {
+            *v /= pivot;
+        }
+        for r in 0..N {
+            if r != c {
+                let factor = m[r][c];
+                let row_c = m[c];
+                for (v, pc) in m[r].iter_mut().zip(row_c) {
+                    *v -= factor * pc;
+                }
+            }
+        }
+    }
+    let inv: Vec<f64> = (0..N)
+        .flat_map(|i| (0..N).map(move |j| (i, j)))
+        .map(|(i, j)| m[i][N + j])
+        .collect();
+    inv.iter().all(|v| v.is_finite()).then_some(inv)
+}
+
 fn invalid(name: &'static str, value: f64, reason: &str) -> Error {
     Error::InvalidParameter {
         name,
@@ -213,7 +300,11 @@ fn validate(data: &[BtydSummary]) -> Result<f64> {
             reason: format!("customer #{i}: {why}"),
         };
         if !(s.frequency.is_finite() && s.frequency >= 0.0 && s.frequency.fract() == 0.0) {
-            return Err(bad("frequency", s.frequency, "must be a non-negative integer"));
+            return Err(bad(
+                "frequency",
+                s.frequency,
+                "must be a non-negative integer",
+            ));
         }
         if !(s.age.is_finite() && s.age >= 0.0) {
             return Err(bad("age", s.age, "must be finite and >= 0"));
@@ -226,7 +317,7 @@ fn validate(data: &[BtydSummary]) -> Result<f64> {
     Ok(max_age)
 }
 
-/// Rows collapsed to unique `(x, t_x, T)` with counts, sorted by `x`, in rescaled time.
+/// Rows collapsed to unique `(x, t_x, T)` with counts, grouped by `x`, in rescaled time.
 struct Aggregated {
     /// Distinct frequencies, ascending, and their total weight.
     xs: Vec<(f64, f64)>,
@@ -236,44 +327,36 @@ struct Aggregated {
     sum_wx: f64,
 }
 
+/// Size of the subsample a large fit is warm-started from (see [`BgNbdParams::fit`]).
+const WARM_START_ROWS: usize = 50_000;
+
 /// Rows per parallel chunk; fixed so that the summation order never depends on threads.
 const CHUNK: usize = 4096;
 
 impl Aggregated {
     fn new(data: &[BtydSummary], scale: f64) -> Self {
-        let mut keys: Vec<(u64, u64, u64)> = data
-            .iter()
-            .map(|s| {
-                let x = s.frequency;
-                // Recency is unused when x = 0: normalise it so such rows collapse.
-                let t_x = if x > 0.0 { s.recency + 0.0 } else { 0.0 };
-                (x as u64, t_x.to_bits(), (s.age + 0.0).to_bits())
-            })
-            .collect();
-        keys.par_sort_unstable();
+        // Hash-collapse identical rows, in order of first appearance (deterministic, O(n)).
+        let mut index: FxHashMap<(u64, u64, u64), u32> = FxHashMap::default();
+        let mut group_of: FxHashMap<u64, u32> = FxHashMap::default();
         let mut xs: Vec<(f64, f64)> = Vec::new();
         let mut rows: Vec<(u32, f64, f64, f64)> = Vec::new();
-        let mut prev: Option<(u64, u64, u64)> = None;
-        for k in keys {
-            if prev == Some(k) {
-                if let Some(last) = rows.last_mut() {
-                    last.3 += 1.0;
-                }
-                if let Some(lx) = xs.last_mut() {
-                    lx.1 += 1.0;
-                }
-                continue;
-            }
-            let x = k.0 as f64;
-            if xs.last().map(|l| l.0) != Some(x) {
+        for s in data {
+            let x = s.frequency;
+            // Recency is unused when x = 0: normalise it so such rows collapse.
+            let t_x = if x > 0.0 { s.recency + 0.0 } else { 0.0 };
+            let key = (x as u64, t_x.to_bits(), (s.age + 0.0).to_bits());
+            let gi = *group_of.entry(key.0).or_insert_with(|| {
                 xs.push((x, 0.0));
+                (xs.len() - 1) as u32
+            });
+            xs[gi as usize].1 += 1.0;
+            match index.entry(key) {
+                std::collections::hash_map::Entry::Occupied(e) => rows[*e.get() as usize].3 += 1.0,
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(rows.len() as u32);
+                    rows.push((gi, t_x * scale, s.age * scale, 1.0));
+                }
             }
-            let gi = (xs.len() - 1) as u32;
-            if let Some(lx) = xs.last_mut() {
-                lx.1 += 1.0;
-            }
-            rows.push((gi, f64::from_bits(k.1) * scale, f64::from_bits(k.2) * scale, 1.0));
-            prev = Some(k);
         }
         let total_weight = data.len() as f64;
         let sum_wx = xs.iter().map(|(x, w)| x * w).sum();
@@ -285,9 +368,32 @@ impl Aggregated {
         }
     }
 
+    /// Every `step`-th unique row (with its count), for a warm start.
+    fn strided(&self, step: usize) -> Self {
+        let step = step.max(1);
+        let rows: Vec<(u32, f64, f64, f64)> = self.rows.iter().step_by(step).copied().collect();
+        let mut xs: Vec<(f64, f64)> = self.xs.iter().map(|&(x, _)| (x, 0.0)).collect();
+        for &(gi, _, _, w) in &rows {
+            xs[gi as usize].1 += w;
+        }
+        let total_weight = xs.iter().map(|(_, w)| w).sum();
+        let sum_wx = xs.iter().map(|(x, w)| x * w).sum();
+        Self {
+            xs,
+            rows,
+            total_weight,
+            sum_wx,
+        }
+    }
+
     /// Penalised negative mean log-likelihood at log-parameters `theta` and its gradient.
     fn objective(&self, theta: &[f64], penalizer: f64, grad: &mut [f64]) -> f64 {
-        let (r, alpha, a, b) = (theta[0].exp(), theta[1].exp(), theta[2].exp(), theta[3].exp());
+        let (r, alpha, a, b) = (
+            theta[0].exp(),
+            theta[1].exp(),
+            theta[2].exp(),
+            theta[3].exp(),
+        );
         let ln_alpha = alpha.ln();
         // Per distinct x: the A1 + A2 terms (and their gradients) and row constants.
         let mut sum = 0.0;
@@ -339,7 +445,11 @@ impl Aggregated {
                     let (hi, lo) = if a3 > a4 { (a3, a4) } else { (a4, a3) };
                     let e = (lo - hi).exp();
                     let ll = hi + e.ln_1p();
-                    let w4 = if a4 >= a3 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+                    let w4 = if a4 >= a3 {
+                        1.0 / (1.0 + e)
+                    } else {
+                        e / (1.0 + e)
+                    };
                     let w3 = 1.0 - w4;
                     acc[0] += w * ll;
                     acc[1] -= w * (w3 * l3 + w4 * l4);
@@ -453,8 +563,10 @@ impl BgNbd {
     /// Deterministic for a seed.
     pub fn simulate(&self, ages: &[f64], seed: u64) -> Vec<BtydSummary> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let (Ok(lambda_d), Ok(p_d)) = (Gamma::new(self.r, 1.0 / self.alpha), Beta::new(self.a, self.b))
-        else {
+        let (Ok(lambda_d), Ok(p_d)) = (
+            Gamma::new(self.r, 1.0 / self.alpha),
+            Beta::new(self.a, self.b),
+        ) else {
             return Vec::new();
         };
         ages.iter()
@@ -494,7 +606,11 @@ pub(crate) fn read_summary_csv(path: &str) -> Vec<Vec<f64>> {
     text.lines()
         .skip(1)
         .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split(',').map(|v| v.trim().parse::<f64>().unwrap()).collect())
+        .map(|l| {
+            l.split(',')
+                .map(|v| v.trim().parse::<f64>().unwrap())
+                .collect()
+        })
         .collect()
 }
 
@@ -559,7 +675,12 @@ mod tests {
         let agg = Aggregated::new(&data, 1.0 / max_age);
         let points = [
             [0.1, 0.1, 0.1, 0.1],
-            [(0.24f64).ln(), (0.11f64).ln(), (0.79f64).ln(), (2.4f64).ln()],
+            [
+                (0.24f64).ln(),
+                (0.11f64).ln(),
+                (0.79f64).ln(),
+                (2.4f64).ln(),
+            ],
             [1.2, -2.0, 0.5, -0.7],
             [-1.5, 0.8, -1.0, 1.5],
         ];
@@ -577,7 +698,11 @@ mod tests {
                         - agg.objective(&dn, penalizer, &mut tmp))
                         / (2.0 * h);
                     let rel = (grad[j] - fd).abs() / fd.abs().max(1e-3);
-                    assert!(rel < 1e-5, "θ={theta:?} j={j}: analytic {} vs fd {fd}", grad[j]);
+                    assert!(
+                        rel < 1e-5,
+                        "θ={theta:?} j={j}: analytic {} vs fd {fd}",
+                        grad[j]
+                    );
                 }
             }
         }
@@ -597,6 +722,49 @@ mod tests {
         assert_relative_eq!(m.b, 3.0, max_relative = 0.30);
         // The simulation is deterministic for a seed.
         assert_eq!(data, truth.simulate(&ages, 42));
+    }
+
+    #[test]
+    fn warm_start_reaches_the_same_optimum() {
+        // 120k unique rows take the warm-start path; the optimum must match a fit started
+        // from the true values with the warm start impossible (already there).
+        let truth = BgNbd::from_parameters(0.3, 5.0, 0.7, 2.0).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        let ages: Vec<f64> = (0..120_000).map(|_| rng.gen_range(5.0..60.0)).collect();
+        let data = truth.simulate(&ages, 9);
+        let agg = Aggregated::new(&data, 1.0);
+        assert!(agg.rows.len() > 2 * WARM_START_ROWS);
+        let warm = BgNbd::params().fit(&data).unwrap();
+        let direct = BgNbd::params()
+            .initial(0.3, 5.0, 0.7, 2.0)
+            .fit(&data)
+            .unwrap();
+        assert_relative_eq!(warm.r, direct.r, max_relative = 1e-5);
+        assert_relative_eq!(warm.alpha, direct.alpha, max_relative = 1e-5);
+        assert_relative_eq!(warm.a, direct.a, max_relative = 1e-4);
+        assert_relative_eq!(warm.b, direct.b, max_relative = 1e-4);
+        assert_relative_eq!(
+            warm.log_likelihood,
+            direct.log_likelihood,
+            max_relative = 1e-10
+        );
+    }
+
+    #[test]
+    fn fit_is_identical_for_any_thread_count() {
+        let truth = BgNbd::from_parameters(0.3, 5.0, 0.7, 2.0).unwrap();
+        let ages: Vec<f64> = (0..30_000).map(|i| 5.0 + (i % 50) as f64).collect();
+        let data = truth.simulate(&ages, 4);
+        let fit_with = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| BgNbd::params().fit(&data).unwrap())
+        };
+        let one = fit_with(1);
+        assert_eq!(one, fit_with(2));
+        assert_eq!(one, fit_with(3));
     }
 
     #[test]
@@ -620,20 +788,25 @@ mod tests {
         // ((α+T)/(α+t_x))^(r+x) = (14/10)^2.25 = 2.1320…; P = 1/(1 + 0.228571·2.132004) = 0.672355.
         let ratio = (14.0f64 / 10.0).powf(2.25);
         assert_abs_diff_eq!(ratio, 2.132_0, epsilon = 1e-4);
-        assert_abs_diff_eq!(m.p_alive(2.0, 6.0, 10.0), 1.0 / (1.0 + 0.8 / 3.5 * ratio), epsilon = 1e-15);
+        assert_abs_diff_eq!(
+            m.p_alive(2.0, 6.0, 10.0),
+            1.0 / (1.0 + 0.8 / 3.5 * ratio),
+            epsilon = 1e-15
+        );
         assert_abs_diff_eq!(m.p_alive(2.0, 6.0, 10.0), 0.672_355, epsilon = 1e-5);
-        // x = 0 with b = 1 makes the hypergeometric closed-form (2F1(r, a−1; a; w) has no simple
-        // form in general), so check instead a = 2, where 2F1(r+x, 1; …) is a terminating
-        // ratio: with a − 1 = 1 the bracket is 1 − Σ… ; use t → 0 slope instead:
-        // d/dt E[X(t)] at t = 0 equals the mean purchase rate r/α for a new customer.
+        // Small-t slope: d/dt E[X(t)] at t = 0 is the mean purchase rate of customers still
+        // alive, r/α for a new customer (E[λ] of the Gamma prior).
         let h = 1e-6;
         let slope = m.expected_purchases_new_customer(h).unwrap() / h;
         assert_relative_eq!(slope, 0.25 / 4.0, max_relative = 1e-4);
         // Same for an existing customer: slope = P(alive) · (r+x)/(α+T).
         let slope = m.expected_purchases(h, 2.0, 6.0, 10.0).unwrap() / h;
-        assert_relative_eq!(slope, m.p_alive(2.0, 6.0, 10.0) * 2.25 / 14.0, max_relative = 1e-4);
-        // Long horizon: E → P(alive) · (a+b+x−1)/(a−1) · [1 − 0] is not finite for a < 1
-        // (customers with small p buy forever), but it is monotone increasing.
+        assert_relative_eq!(
+            slope,
+            m.p_alive(2.0, 6.0, 10.0) * 2.25 / 14.0,
+            max_relative = 1e-4
+        );
+        // Longer horizons expect more purchases.
         let e1 = m.expected_purchases(10.0, 2.0, 6.0, 10.0).unwrap();
         let e2 = m.expected_purchases(1000.0, 2.0, 6.0, 10.0).unwrap();
         assert!(e2 > e1 && e1 > 0.0);
@@ -663,19 +836,32 @@ mod tests {
         ];
         for (x, t_x, age, p, e) in cases {
             assert_relative_eq!(m.p_alive(x, t_x, age), p, max_relative = 1e-10);
-            assert_relative_eq!(m.expected_purchases(39.0, x, t_x, age).unwrap(), e, max_relative = 1e-9);
+            assert_relative_eq!(
+                m.expected_purchases(39.0, x, t_x, age).unwrap(),
+                e,
+                max_relative = 1e-9
+            );
         }
-        assert_relative_eq!(m.expected_purchases_new_customer(52.0).unwrap(), 1.4440207698690732, max_relative = 1e-9);
-        assert_relative_eq!(m.expected_purchases_new_customer(78.0).unwrap(), 1.8579717035277485, max_relative = 1e-9);
-        let batch = m
-            .predict_expected_purchases(39.0, &cdnow()[..3])
-            .unwrap();
+        assert_relative_eq!(
+            m.expected_purchases_new_customer(52.0).unwrap(),
+            1.4440207698690732,
+            max_relative = 1e-9
+        );
+        assert_relative_eq!(
+            m.expected_purchases_new_customer(78.0).unwrap(),
+            1.8579717035277485,
+            max_relative = 1e-9
+        );
+        let batch = m.predict_expected_purchases(39.0, &cdnow()[..3]).unwrap();
         assert_eq!(batch.len(), 3);
     }
 
     /// Calibration summaries (weeks) from a purchase-day log: x = distinct purchase days − 1,
     /// t_x and T in days / 7, only days on or before `cutoff`.
-    fn summaries_from_days(days: &BTreeMap<String, Vec<NaiveDate>>, cutoff: NaiveDate) -> Vec<BtydSummary> {
+    fn summaries_from_days(
+        days: &BTreeMap<String, Vec<NaiveDate>>,
+        cutoff: NaiveDate,
+    ) -> Vec<BtydSummary> {
         days.values()
             .filter_map(|d| {
                 let mut d: Vec<NaiveDate> = d.iter().copied().filter(|x| *x <= cutoff).collect();
@@ -699,7 +885,9 @@ mod tests {
         for line in text.lines().skip(1) {
             let (cust, date) = line.split_once(',').unwrap();
             let date = NaiveDate::parse_from_str(date.trim_matches('"'), "%Y-%m-%d").unwrap();
-            days.entry(cust.trim_matches('"').to_string()).or_default().push(date);
+            days.entry(cust.trim_matches('"').to_string())
+                .or_default()
+                .push(date);
         }
         let cutoff = NaiveDate::from_ymd_opt(2006, 12, 31).unwrap();
         let data = summaries_from_days(&days, cutoff);
@@ -724,7 +912,11 @@ mod tests {
         let m2 = BgNbd::params().fit(&doubled).unwrap();
         assert_relative_eq!(m1.r, m2.r, max_relative = 1e-6);
         assert_relative_eq!(m1.b, m2.b, max_relative = 1e-5);
-        assert_relative_eq!(2.0 * m1.log_likelihood, m2.log_likelihood, max_relative = 1e-9);
+        assert_relative_eq!(
+            2.0 * m1.log_likelihood,
+            m2.log_likelihood,
+            max_relative = 1e-9
+        );
     }
 
     #[test]
@@ -739,9 +931,17 @@ mod tests {
         assert!(BgNbd::params().penalizer(-1.0).check().is_err());
         assert!(BgNbd::params().tolerance(0.0).check().is_err());
         assert!(BgNbd::params().fit(&[]).is_err());
-        let bad = [BtydSummary { frequency: 1.5, recency: 1.0, age: 2.0 }];
+        let bad = [BtydSummary {
+            frequency: 1.5,
+            recency: 1.0,
+            age: 2.0,
+        }];
         assert!(BgNbd::params().fit(&bad).is_err());
-        let bad = [BtydSummary { frequency: 1.0, recency: 3.0, age: 2.0 }];
+        let bad = [BtydSummary {
+            frequency: 1.0,
+            recency: 3.0,
+            age: 2.0,
+        }];
         assert!(BgNbd::params().fit(&bad).is_err());
         // Far too few iterations: a clear NotConverged error.
         let err = BgNbd::params().max_iterations(2).fit(&cdnow()).unwrap_err();

@@ -13,6 +13,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 /// Hyper-parameters of a Gamma-Gamma fit; build with [`GammaGamma::params`].
@@ -95,13 +96,21 @@ impl GammaGammaParams {
     /// Validate the hyper-parameters; the error names the bad one.
     pub fn check(&self) -> Result<()> {
         if !(self.penalizer.is_finite() && self.penalizer >= 0.0) {
-            return Err(invalid("penalizer", self.penalizer, "must be finite and >= 0"));
+            return Err(invalid(
+                "penalizer",
+                self.penalizer,
+                "must be finite and >= 0",
+            ));
         }
         if self.max_iterations == 0 {
             return Err(invalid("max_iterations", 0.0, "must be at least 1"));
         }
         if !(self.tolerance.is_finite() && self.tolerance > 0.0) {
-            return Err(invalid("tolerance", self.tolerance, "must be finite and > 0"));
+            return Err(invalid(
+                "tolerance",
+                self.tolerance,
+                "must be finite and > 0",
+            ));
         }
         if let Some(init) = self.initial {
             for (name, v) in ["p", "q", "v"].into_iter().zip(init) {
@@ -122,7 +131,9 @@ impl GammaGammaParams {
     pub fn fit(&self, data: &[(f64, f64)]) -> Result<GammaGamma> {
         self.check()?;
         if data.is_empty() {
-            return Err(Error::NotEnoughData("Gamma-Gamma needs at least one repeat customer".into()));
+            return Err(Error::NotEnoughData(
+                "Gamma-Gamma needs at least one repeat customer".into(),
+            ));
         }
         for (i, &(x, m)) in data.iter().enumerate() {
             if !(x.is_finite() && x > 0.0) {
@@ -151,9 +162,15 @@ impl GammaGammaParams {
             gradient_tolerance: self.tolerance,
             memory: 10,
         };
-        let out = optimize::minimize(|t: &[f64], g: &mut [f64]| agg.objective(t, penalizer, g), &x0, settings);
+        let out = optimize::minimize(
+            |t: &[f64], g: &mut [f64]| agg.objective(t, penalizer, g),
+            &x0,
+            settings,
+        );
         let params: Vec<f64> = out.x.iter().map(|v| v.exp()).collect();
-        let finite = params.iter().all(|p| p.is_finite() && *p > 0.0 && *p < 1e12);
+        let finite = params
+            .iter()
+            .all(|p| p.is_finite() && *p > 0.0 && *p < 1e12);
         if !out.converged || !finite {
             return Err(Error::NotConverged {
                 model: "Gamma-Gamma".into(),
@@ -178,7 +195,7 @@ impl GammaGammaParams {
     }
 }
 
-/// Rows sorted by `x`, with per-`x` groups.
+/// Rows with per-`x` groups.
 struct Aggregated {
     /// Distinct `x` values and their counts.
     xs: Vec<(f64, f64)>,
@@ -192,19 +209,17 @@ const CHUNK: usize = 4096;
 
 impl Aggregated {
     fn new(data: &[(f64, f64)]) -> Self {
-        let mut sorted: Vec<(u64, u64)> = data.iter().map(|&(x, m)| (x.to_bits(), m.to_bits())).collect();
-        sorted.par_sort_unstable();
+        // Group by x in order of first appearance (deterministic, O(n)).
+        let mut group_of: FxHashMap<u64, u32> = FxHashMap::default();
         let mut xs: Vec<(f64, f64)> = Vec::new();
-        let mut rows = Vec::with_capacity(sorted.len());
-        for (xb, mb) in sorted {
-            let (x, m) = (f64::from_bits(xb), f64::from_bits(mb));
-            if xs.last().map(|l| l.0) != Some(x) {
+        let mut rows = Vec::with_capacity(data.len());
+        for &(x, m) in data {
+            let gi = *group_of.entry(x.to_bits()).or_insert_with(|| {
                 xs.push((x, 0.0));
-            }
-            if let Some(l) = xs.last_mut() {
-                l.1 += 1.0;
-            }
-            rows.push(((xs.len() - 1) as u32, m.ln(), x * m));
+                (xs.len() - 1) as u32
+            });
+            xs[gi as usize].1 += 1.0;
+            rows.push((gi, m.ln(), x * m));
         }
         Self {
             xs,
@@ -330,7 +345,9 @@ impl GammaGamma {
             .filter(|x| **x > 0.0)
             .filter_map(|&x| {
                 let nu: f64 = nu_d.sample(&mut rng);
-                let m = Gamma::new(self.p * x, 1.0 / (nu * x)).ok()?.sample(&mut rng);
+                let m = Gamma::new(self.p * x, 1.0 / (nu * x))
+                    .ok()?
+                    .sample(&mut rng);
                 Some((x, m))
             })
             .collect()
@@ -346,7 +363,10 @@ mod tests {
         let rows = crate::models::bgnbd::read_summary_csv(
             "/work/shared/datasets/cdnow/cdnow_customers_summary_with_transactions.csv",
         );
-        rows.into_iter().filter(|r| r[1] > 0.0).map(|r| (r[1], r[4])).collect()
+        rows.into_iter()
+            .filter(|r| r[1] > 0.0)
+            .map(|r| (r[1], r[4]))
+            .collect()
     }
 
     #[test]
@@ -388,10 +408,15 @@ mod tests {
                     up[j] += h;
                     dn[j] -= h;
                     let mut tmp = [0.0; 3];
-                    let fd = (agg.objective(&up, penalizer, &mut tmp) - agg.objective(&dn, penalizer, &mut tmp))
+                    let fd = (agg.objective(&up, penalizer, &mut tmp)
+                        - agg.objective(&dn, penalizer, &mut tmp))
                         / (2.0 * h);
                     let rel = (grad[j] - fd).abs() / fd.abs().max(1e-3);
-                    assert!(rel < 1e-5, "θ={theta:?} j={j}: analytic {} vs fd {fd}", grad[j]);
+                    assert!(
+                        rel < 1e-5,
+                        "θ={theta:?} j={j}: analytic {} vs fd {fd}",
+                        grad[j]
+                    );
                 }
             }
         }
@@ -408,24 +433,48 @@ mod tests {
         assert_relative_eq!(m.q, 4.0, max_relative = 0.1);
         assert_relative_eq!(m.v, 15.0, max_relative = 0.15);
         // Population mean p·v/(q−1) is estimated more tightly than the parameters.
-        assert_relative_eq!(m.population_mean_spend().unwrap(), 30.0, max_relative = 0.03);
+        assert_relative_eq!(
+            m.population_mean_spend().unwrap(),
+            30.0,
+            max_relative = 0.03
+        );
     }
 
     #[test]
     fn conditional_spend_matches_lifetimes_and_hand_values() {
         // lifetimes 0.11.3 conditional_expected_average_profit at its CDNOW fit, for
         // (x, mbar) = (1, 10), (2, 35.5), (10, 20).
-        let m = GammaGamma::from_parameters(6.248802496072247, 3.744588460923599, 15.447748064939473).unwrap();
+        let m =
+            GammaGamma::from_parameters(6.248802496072247, 3.744588460923599, 15.447748064939473)
+                .unwrap();
         let want = [17.681645598194905, 35.44075894006469, 20.63830276397604];
-        for ((x, mbar), w) in [(1.0, 10.0), (2.0, 35.5), (10.0, 20.0)].into_iter().zip(want) {
-            assert_relative_eq!(m.conditional_expected_average_profit(x, mbar).unwrap(), w, max_relative = 1e-12);
+        for ((x, mbar), w) in [(1.0, 10.0), (2.0, 35.5), (10.0, 20.0)]
+            .into_iter()
+            .zip(want)
+        {
+            assert_relative_eq!(
+                m.conditional_expected_average_profit(x, mbar).unwrap(),
+                w,
+                max_relative = 1e-12
+            );
         }
         // Hand-worked: p = 2, q = 3, v = 10 → population mean 2·10/2 = 10; x = 2, mbar = 20:
         // w = 4/(4+2) = 2/3 → 10/3 + 40/3 = 50/3.
         let h = GammaGamma::from_parameters(2.0, 3.0, 10.0).unwrap();
-        assert_abs_diff_eq!(h.conditional_expected_average_profit(0.0, 99.0).unwrap(), 10.0, epsilon = 1e-12);
-        assert_abs_diff_eq!(h.conditional_expected_average_profit(2.0, 20.0).unwrap(), 50.0 / 3.0, epsilon = 1e-12);
-        assert!(GammaGamma::from_parameters(2.0, 1.0, 10.0).unwrap().population_mean_spend().is_err());
+        assert_abs_diff_eq!(
+            h.conditional_expected_average_profit(0.0, 99.0).unwrap(),
+            10.0,
+            epsilon = 1e-12
+        );
+        assert_abs_diff_eq!(
+            h.conditional_expected_average_profit(2.0, 20.0).unwrap(),
+            50.0 / 3.0,
+            epsilon = 1e-12
+        );
+        assert!(GammaGamma::from_parameters(2.0, 1.0, 10.0)
+            .unwrap()
+            .population_mean_spend()
+            .is_err());
         assert!(GammaGamma::params().fit(&[(0.0, 3.0)]).is_err());
         assert!(GammaGamma::params().fit(&[]).is_err());
     }

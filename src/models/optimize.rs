@@ -55,7 +55,22 @@ fn inf_norm(a: &[f64]) -> f64 {
 
 /// Minimise `f` from `x0` with L-BFGS. Never panics; a run that cannot make progress returns
 /// with `converged = false` and a `message` saying why.
-pub fn minimize<F>(mut f: F, x0: &[f64], settings: Settings) -> Outcome
+pub fn minimize<F>(f: F, x0: &[f64], settings: Settings) -> Outcome
+where
+    F: FnMut(&[f64], &mut [f64]) -> f64,
+{
+    minimize_with_inverse_hessian(f, x0, None, settings)
+}
+
+/// [`minimize`] with a dense initial inverse-Hessian guess `h0` (row-major `n × n`, symmetric
+/// positive definite) in place of L-BFGS's scalar one: from a good guess (e.g. the inverse
+/// Hessian of a subsample fit) the first steps are Newton-like.
+pub fn minimize_with_inverse_hessian<F>(
+    mut f: F,
+    x0: &[f64],
+    h0: Option<&[f64]>,
+    settings: Settings,
+) -> Outcome
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {
@@ -74,7 +89,15 @@ where
         message: message.to_string(),
     };
     if !fx.is_finite() || g.iter().any(|v| !v.is_finite()) {
-        return done(x, fx, g, 0, evaluations, false, "objective is not finite at the start");
+        return done(
+            x,
+            fx,
+            g,
+            0,
+            evaluations,
+            false,
+            "objective is not finite at the start",
+        );
     }
     let mut s_hist: Vec<Vec<f64>> = Vec::new();
     let mut y_hist: Vec<Vec<f64>> = Vec::new();
@@ -84,7 +107,15 @@ where
     let mut g_new = vec![0.0; n];
     for iter in 0..settings.max_iterations {
         if inf_norm(&g) <= settings.gradient_tolerance {
-            return done(x, fx, g, iter, evaluations, true, "gradient below tolerance");
+            return done(
+                x,
+                fx,
+                g,
+                iter,
+                evaluations,
+                true,
+                "gradient below tolerance",
+            );
         }
         // Two-loop recursion: dir = −H g.
         dir.copy_from_slice(&g);
@@ -102,8 +133,18 @@ where
             // First step: a unit step of at most 1 in the largest coordinate.
             1.0 / inf_norm(&g).max(1.0)
         };
-        for d in dir.iter_mut() {
-            *d *= gamma;
+        match h0 {
+            Some(h) if h.len() == n * n => {
+                let q = dir.clone();
+                for (i, d) in dir.iter_mut().enumerate() {
+                    *d = dot(&h[i * n..(i + 1) * n], &q);
+                }
+            }
+            _ => {
+                for d in dir.iter_mut() {
+                    *d *= gamma;
+                }
+            }
         }
         for i in 0..k {
             let beta = rho_hist[i] * dot(&y_hist[i], &dir);
@@ -161,7 +202,15 @@ where
         if f_old - fx <= 4.0 * f64::EPSILON * fx.abs().max(1.0)
             && inf_norm(&g) <= settings.gradient_tolerance * 100.0
         {
-            return done(x, fx, g, iter + 1, evaluations, true, "no further decrease possible");
+            return done(
+                x,
+                fx,
+                g,
+                iter + 1,
+                evaluations,
+                true,
+                "no further decrease possible",
+            );
         }
     }
     let converged = inf_norm(&g) <= settings.gradient_tolerance;
@@ -250,7 +299,11 @@ where
     for _ in 0..20 {
         let (a_lo, f_lo, d_lo) = lo;
         let (a_hi, f_hi, d_hi) = hi;
-        let (left, right) = if a_lo < a_hi { (a_lo, a_hi) } else { (a_hi, a_lo) };
+        let (left, right) = if a_lo < a_hi {
+            (a_lo, a_hi)
+        } else {
+            (a_hi, a_lo)
+        };
         let width = right - left;
         if width <= 1e-16 * right.abs().max(1e-300) {
             break;
@@ -315,7 +368,11 @@ mod tests {
         };
         let out = minimize(f, &[-1.2, 1.0], Settings::default());
         assert!(out.converged, "{}", out.message);
-        assert!((out.x[0] - 1.0).abs() < 1e-8 && (out.x[1] - 1.0).abs() < 1e-8, "{:?}", out.x);
+        assert!(
+            (out.x[0] - 1.0).abs() < 1e-8 && (out.x[1] - 1.0).abs() < 1e-8,
+            "{:?}",
+            out.x
+        );
     }
 
     #[test]
