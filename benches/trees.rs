@@ -68,8 +68,15 @@ fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit(')').next().unwrap_or("");
     // Fields 14 and 15 of stat (utime, stime, in 1/100 s) are the 12th and 13th after `)`.
-    let field = |k: usize| after.split_whitespace().nth(k).and_then(|v| v.parse::<f64>().ok());
-    field(11).zip(field(12)).map_or(f64::NAN, |(u, s)| (u + s) / 100.0)
+    let field = |k: usize| {
+        after
+            .split_whitespace()
+            .nth(k)
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    field(11)
+        .zip(field(12))
+        .map_or(f64::NAN, |(u, s)| (u + s) / 100.0)
 }
 
 fn r2(y: &Array1<f64>, p: &Array1<f64>) -> f64 {
@@ -88,7 +95,10 @@ fn main() {
     let t = Instant::now();
     let (x, y) = generate(n, 42);
     let (xt, yt) = generate(n_test, 43);
-    eprintln!("generated {n} × {N_FEATURES} in {:.2} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "generated {n} × {N_FEATURES} in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     std::fs::create_dir_all(&dir).unwrap();
     for (name, xx, yy) in [("train", &x, &y), ("test", &xt, &yt)] {

@@ -18,3 +18,19 @@ pub mod sentiment;
 pub mod synth;
 
 pub use error::{Error, Result};
+
+/// Test helpers: paths of the public datasets in `../shared/datasets` beside the checkout.
+#[cfg(test)]
+pub(crate) mod test_data {
+    /// The path of `rel` under `../shared/datasets` (falling back to `/work/shared/datasets`).
+    pub fn shared(rel: &str) -> String {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/datasets")
+            .join(rel);
+        if p.exists() {
+            p.to_string_lossy().into_owned()
+        } else {
+            format!("/work/shared/datasets/{rel}")
+        }
+    }
+}

@@ -621,11 +621,15 @@ mod tests {
     use chrono::NaiveDate;
     use std::collections::BTreeMap;
 
-    const CDNOW: &str = "/work/shared/datasets/cdnow/cdnow_customers_summary.csv";
-    const GROCERY: &str = "/work/shared/datasets/grocery/groceryElog.csv";
+    fn cdnow_path() -> String {
+        crate::test_data::shared("cdnow/cdnow_customers_summary.csv")
+    }
+    fn grocery_path() -> String {
+        crate::test_data::shared("grocery/groceryElog.csv")
+    }
 
     fn cdnow() -> Vec<BtydSummary> {
-        read_summary_csv(CDNOW)
+        read_summary_csv(&cdnow_path())
             .into_iter()
             .map(|r| BtydSummary {
                 frequency: r[1],
@@ -880,7 +884,7 @@ mod tests {
 
     #[test]
     fn grocery_calibration_fit() {
-        let text = std::fs::read_to_string(GROCERY).unwrap();
+        let text = std::fs::read_to_string(grocery_path()).unwrap();
         let mut days: BTreeMap<String, Vec<NaiveDate>> = BTreeMap::new();
         for line in text.lines().skip(1) {
             let (cust, date) = line.split_once(',').unwrap();

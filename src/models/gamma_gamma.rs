@@ -360,9 +360,9 @@ mod tests {
     use approx::{assert_abs_diff_eq, assert_relative_eq};
 
     fn cdnow() -> Vec<(f64, f64)> {
-        let rows = crate::models::bgnbd::read_summary_csv(
-            "/work/shared/datasets/cdnow/cdnow_customers_summary_with_transactions.csv",
-        );
+        let rows = crate::models::bgnbd::read_summary_csv(&crate::test_data::shared(
+            "cdnow/cdnow_customers_summary_with_transactions.csv",
+        ));
         rows.into_iter()
             .filter(|r| r[1] > 0.0)
             .map(|r| (r[1], r[4]))

@@ -61,7 +61,11 @@ impl BinMapper {
             .map(|f| {
                 let col = x.column(f);
                 let mut vals: Vec<f64> = match &rows {
-                    Some(idx) => idx.iter().map(|&r| col[r]).filter(|v| v.is_finite()).collect(),
+                    Some(idx) => idx
+                        .iter()
+                        .map(|&r| col[r])
+                        .filter(|v| v.is_finite())
+                        .collect(),
                     None => col.iter().copied().filter(|v| v.is_finite()).collect(),
                 };
                 vals.sort_unstable_by(f64::total_cmp);
@@ -323,7 +327,9 @@ mod tests {
     #[test]
     fn rejects_bad_max_bins() {
         let x = array![[1.0]];
-        let e = BinMapper::fit(x.view(), 256, 10, 0).unwrap_err().to_string();
+        let e = BinMapper::fit(x.view(), 256, 10, 0)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("256"), "{e}");
     }
 }

@@ -2,11 +2,11 @@
 pub mod folds;
 
 pub mod bgnbd;
+pub mod boosting;
 pub mod gamma_gamma;
+pub mod histogram;
 pub mod optimize;
 pub mod special;
-pub mod boosting;
-pub mod histogram;
 pub mod tree;
 
 pub mod churn;
