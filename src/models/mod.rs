@@ -12,3 +12,5 @@ pub mod tree;
 pub mod churn;
 pub mod linear;
 pub mod tweedie;
+pub mod btyd;
+pub mod value;

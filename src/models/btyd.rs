@@ -1,0 +1,165 @@
+//! The BG/NBD × Gamma-Gamma baseline over the feature table: BTYD inputs from features, a joint
+//! fit, and per-customer expected purchases, P(alive), expected spend and predicted value.
+use crate::features::CustomerFeatures;
+use crate::models::bgnbd::{BgNbd, BtydSummary};
+use crate::models::gamma_gamma::GammaGamma;
+use crate::{Error, Result};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The time unit BTYD parameters are expressed in (`alpha` is per unit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeUnit {
+    /// Days.
+    Days,
+    /// Weeks (the CDNOW papers' unit).
+    #[default]
+    Weeks,
+}
+
+impl TimeUnit {
+    /// Days per unit.
+    pub fn days(self) -> f64 {
+        match self {
+            TimeUnit::Days => 1.0,
+            TimeUnit::Weeks => 7.0,
+        }
+    }
+}
+
+/// One buyer's BTYD inputs, in the model's time unit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BtydInput {
+    /// Repeat purchase days, recency and age.
+    pub summary: BtydSummary,
+    /// Mean net spend per repeat purchase day (`None` without repeats).
+    pub repeat_spend_avg: Option<f64>,
+}
+
+/// BTYD inputs of every row (`None` for customers without a purchase).
+pub fn btyd_inputs(rows: &[CustomerFeatures], unit: TimeUnit) -> Vec<Option<BtydInput>> {
+    let d = unit.days();
+    rows.iter()
+        .map(|f| {
+            let x = f.repeat_purchase_days?;
+            Some(BtydInput {
+                summary: BtydSummary {
+                    frequency: f64::from(x),
+                    recency: f.days_first_to_last_order? as f64 / d,
+                    age: f.customer_age_days? as f64 / d,
+                },
+                repeat_spend_avg: f.repeat_spend_avg,
+            })
+        })
+        .collect()
+}
+
+/// Per-customer outputs of the baseline.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BtydPrediction {
+    /// Expected purchase days in the horizon (0 for non-buyers).
+    pub expected_purchases: Vec<f64>,
+    /// Probability the customer is still active (NaN for non-buyers).
+    pub p_alive: Vec<f64>,
+    /// Expected spend per purchase day (NaN for non-buyers).
+    pub expected_spend: Vec<f64>,
+    /// `expected_purchases × expected_spend` (0 for non-buyers).
+    pub value: Vec<f64>,
+}
+
+/// A fitted BG/NBD purchase model with a Gamma-Gamma spend model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Btyd {
+    /// The purchase model (`r`, `alpha` per time unit, `a`, `b`).
+    pub bgnbd: BgNbd,
+    /// The spend model (`p`, `q`, `v`); absent when it could not be fitted (then spend is the
+    /// mean repeat spend of the training buyers).
+    pub gamma_gamma: Option<GammaGamma>,
+    /// Mean repeat spend of the training buyers (fallback spend).
+    pub mean_repeat_spend: f64,
+    /// The time unit of the parameters.
+    pub time_unit: TimeUnit,
+    /// The prediction horizon in days.
+    pub horizon_days: f64,
+}
+
+impl Btyd {
+    /// Fits both models on the buyers among `rows` of `inputs`. The Gamma-Gamma model uses
+    /// repeat buyers with positive mean repeat spend.
+    pub fn fit(
+        inputs: &[Option<BtydInput>],
+        rows: &[usize],
+        unit: TimeUnit,
+        horizon_days: f64,
+        penalizer: f64,
+    ) -> Result<Btyd> {
+        let summaries: Vec<BtydSummary> = rows
+            .iter()
+            .filter_map(|&i| inputs[i].map(|b| b.summary))
+            .collect();
+        if summaries.len() < 10 {
+            return Err(Error::NotEnoughData(format!(
+                "BG/NBD needs at least 10 buyers, found {}",
+                summaries.len()
+            )));
+        }
+        let bgnbd = BgNbd::params().penalizer(penalizer).fit(&summaries)?;
+        let spend: Vec<(f64, f64)> = rows
+            .iter()
+            .filter_map(|&i| {
+                let b = inputs[i]?;
+                let m = b.repeat_spend_avg?;
+                (b.summary.frequency > 0.0 && m > 0.0).then_some((b.summary.frequency, m))
+            })
+            .collect();
+        let mean_repeat_spend = if spend.is_empty() {
+            0.0
+        } else {
+            spend.iter().map(|s| s.1).sum::<f64>() / spend.len() as f64
+        };
+        let gamma_gamma = GammaGamma::params()
+            .penalizer(penalizer)
+            .fit(&spend)
+            .ok()
+            .filter(|g| g.population_mean_spend().is_ok());
+        Ok(Btyd {
+            bgnbd,
+            gamma_gamma,
+            mean_repeat_spend,
+            time_unit: unit,
+            horizon_days,
+        })
+    }
+
+    /// Predictions for `rows` of `inputs`.
+    pub fn predict(&self, inputs: &[Option<BtydInput>], rows: &[usize]) -> Result<BtydPrediction> {
+        let t = self.horizon_days / self.time_unit.days();
+        let per_row: Vec<(f64, f64, f64)> = rows
+            .par_iter()
+            .map(|&i| -> Result<(f64, f64, f64)> {
+                let Some(b) = inputs[i] else {
+                    return Ok((0.0, f64::NAN, f64::NAN));
+                };
+                let s = b.summary;
+                let n = self.bgnbd.expected_purchases(t, s.frequency, s.recency, s.age)?;
+                let alive = self.bgnbd.p_alive(s.frequency, s.recency, s.age);
+                let mbar = b.repeat_spend_avg.unwrap_or(0.0).max(0.0);
+                let spend = match &self.gamma_gamma {
+                    Some(g) => g.conditional_expected_average_profit(s.frequency, mbar)?,
+                    None if s.frequency > 0.0 => mbar,
+                    None => self.mean_repeat_spend,
+                };
+                Ok((n, alive, spend))
+            })
+            .collect::<Result<_>>()?;
+        let mut out = BtydPrediction::default();
+        for (n, alive, spend) in per_row {
+            out.expected_purchases.push(n);
+            out.p_alive.push(alive);
+            out.expected_spend.push(spend);
+            out.value.push(if n > 0.0 { n * spend } else { 0.0 });
+        }
+        Ok(out)
+    }
+}

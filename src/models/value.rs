@@ -1,0 +1,342 @@
+//! The value models behind one interface: fit on chosen rows of a [`Dataset`], predict any rows,
+//! serialise with the fitted parameters. Each fit sees only its training rows (scalers, BTYD
+//! sub-models and target transforms included), which is what keeps cross-validation honest.
+use crate::features::FeatureTable;
+use crate::models::boosting::{GradientBoosting, Loss};
+use crate::models::btyd::{btyd_inputs, Btyd, BtydInput, TimeUnit};
+use crate::models::linear::{FittedLinear, LinearModel};
+use crate::models::tree::RegressionTree;
+use crate::models::tweedie::{FittedTweedie, TweedieModel};
+use crate::{Error, Result};
+use ndarray::{Array1, Array2, Axis};
+use serde::{Deserialize, Serialize};
+
+/// The value models `ltv train --model` offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// Least squares on the features (optionally on log1p of the target).
+    Linear,
+    /// Tweedie GLM with log link.
+    Tweedie,
+    /// CART regression tree.
+    Tree,
+    /// Histogram gradient-boosted trees.
+    Boosting,
+    /// BG/NBD × Gamma-Gamma (needs no label).
+    Bgnbd,
+    /// Boosting with the BG/NBD outputs as extra features.
+    Hybrid,
+}
+
+impl ModelKind {
+    /// Every model, in the order `auto` tries them.
+    pub const ALL: [ModelKind; 6] = [
+        ModelKind::Bgnbd,
+        ModelKind::Linear,
+        ModelKind::Tweedie,
+        ModelKind::Tree,
+        ModelKind::Boosting,
+        ModelKind::Hybrid,
+    ];
+
+    /// The name used on the command line and in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Linear => "linear",
+            ModelKind::Tweedie => "tweedie",
+            ModelKind::Tree => "tree",
+            ModelKind::Boosting => "boosting",
+            ModelKind::Bgnbd => "bgnbd",
+            ModelKind::Hybrid => "hybrid",
+        }
+    }
+
+    /// Parses a model name.
+    pub fn parse(name: &str) -> Option<ModelKind> {
+        ModelKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// Hyper-parameters of every model, with defaults; stored in model files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSettings {
+    /// Seed of the folds and every random choice inside the models.
+    pub seed: u64,
+    /// Cross-validation folds.
+    pub folds: usize,
+    /// BTYD time unit.
+    pub time_unit: TimeUnit,
+    /// L2 penalty of the BG/NBD and Gamma-Gamma fits.
+    pub btyd_penalizer: f64,
+    /// `linear`: fit on log1p(target) and back-transform with smearing.
+    pub linear_log_target: bool,
+    /// `linear`: ridge penalty.
+    pub linear_alpha: f64,
+    /// `tweedie`: variance power in [1, 2].
+    pub tweedie_power: f64,
+    /// `tweedie`: L2 penalty.
+    pub tweedie_alpha: f64,
+    /// `tree`: maximum depth.
+    pub tree_max_depth: usize,
+    /// `tree` and `boosting`: minimum customers per leaf.
+    pub min_samples_leaf: usize,
+    /// `boosting`: maximum iterations.
+    pub boosting_iterations: usize,
+    /// `boosting`: learning rate.
+    pub learning_rate: f64,
+    /// `boosting`: maximum leaves per tree.
+    pub max_leaves: usize,
+    /// `boosting`: loss (`squared_error` or `poisson`).
+    pub boosting_loss: String,
+    /// Churn classifier: maximum depth.
+    pub churn_max_depth: usize,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        TrainSettings {
+            seed: 42,
+            folds: 5,
+            time_unit: TimeUnit::Weeks,
+            btyd_penalizer: 0.0,
+            linear_log_target: false,
+            linear_alpha: 0.0,
+            tweedie_power: 1.5,
+            tweedie_alpha: 1e-4,
+            tree_max_depth: 6,
+            min_samples_leaf: 20,
+            boosting_iterations: 200,
+            learning_rate: 0.05,
+            max_leaves: 31,
+            boosting_loss: "squared_error".into(),
+            churn_max_depth: 6,
+        }
+    }
+}
+
+impl TrainSettings {
+    fn loss(&self) -> Result<Loss> {
+        match self.boosting_loss.as_str() {
+            "squared_error" => Ok(Loss::SquaredError),
+            "poisson" => Ok(Loss::Poisson),
+            other => Err(Error::InvalidParameter {
+                name: "boosting_loss",
+                value: other.into(),
+                reason: "expected `squared_error` or `poisson`".into(),
+            }),
+        }
+    }
+}
+
+/// What the models see: the numeric feature matrix (NaN = undefined), BTYD inputs and the label.
+pub struct Dataset {
+    /// Feature names, the columns of `x`.
+    pub feature_names: Vec<String>,
+    /// Rows = customers.
+    pub x: Array2<f64>,
+    /// BTYD inputs per customer.
+    pub btyd: Vec<Option<BtydInput>>,
+    /// The label (net future spend), when known.
+    pub y: Option<Array1<f64>>,
+    /// Whether the customer bought again in the horizon, when known.
+    pub bought_again: Option<Vec<bool>>,
+}
+
+impl Dataset {
+    /// The dataset of a feature table, with the given feature columns.
+    pub fn from_table(table: &FeatureTable, names: &[String], unit: TimeUnit) -> Result<Dataset> {
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let x = table.matrix(&refs)?;
+        let labels: Option<Vec<_>> = table.rows.iter().map(|r| r.label).collect();
+        let y = labels.as_ref().map(|ls| {
+            ls.iter()
+                .map(|l| crate::data::amount::amount_to_f64(l.future_spend))
+                .collect::<Array1<f64>>()
+        });
+        let bought_again = labels.map(|ls| ls.iter().map(|l| l.future_purchase_days > 0).collect());
+        Ok(Dataset {
+            feature_names: names.to_vec(),
+            x,
+            btyd: btyd_inputs(&table.rows, unit),
+            y,
+            bought_again,
+        })
+    }
+
+    /// Number of customers.
+    pub fn len(&self) -> usize {
+        self.x.nrows()
+    }
+
+    /// Whether there are no customers.
+    pub fn is_empty(&self) -> bool {
+        self.x.nrows() == 0
+    }
+
+    /// `x` restricted to `rows`, with undefined values as 0 (for the linear models and the
+    /// churn tree, which take no missing values; `orders_total` = 0 says why a value is missing).
+    pub fn x_filled(&self, rows: &[usize]) -> Array2<f64> {
+        self.x.select(Axis(0), rows).mapv_into(|v| if v.is_nan() { 0.0 } else { v })
+    }
+
+    fn y_rows(&self, rows: &[usize]) -> Result<Array1<f64>> {
+        let y = self
+            .y
+            .as_ref()
+            .ok_or_else(|| Error::NotEnoughData("training needs the label (future spend)".into()))?;
+        Ok(rows.iter().map(|&i| y[i]).collect())
+    }
+}
+
+/// A fitted value model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ValueModel {
+    /// Least squares.
+    Linear {
+        /// The fit.
+        fit: FittedLinear,
+    },
+    /// Tweedie GLM.
+    Tweedie {
+        /// The fit.
+        fit: FittedTweedie,
+    },
+    /// Regression tree.
+    Tree {
+        /// The fit.
+        fit: RegressionTree,
+    },
+    /// Gradient boosting.
+    Boosting {
+        /// The fit.
+        fit: GradientBoosting,
+    },
+    /// BG/NBD × Gamma-Gamma.
+    Bgnbd {
+        /// The fit.
+        btyd: Btyd,
+    },
+    /// Boosting on the features plus BG/NBD outputs.
+    Hybrid {
+        /// The BTYD sub-model (fitted on the same rows).
+        btyd: Btyd,
+        /// The boosting model.
+        fit: GradientBoosting,
+    },
+}
+
+fn hybrid_x(data: &Dataset, btyd: &Btyd, rows: &[usize]) -> Result<Array2<f64>> {
+    let p = btyd.predict(&data.btyd, rows)?;
+    let base = data.x.select(Axis(0), rows);
+    let mut x = Array2::<f64>::zeros((rows.len(), base.ncols() + 3));
+    x.slice_mut(ndarray::s![.., ..base.ncols()]).assign(&base);
+    for i in 0..rows.len() {
+        x[[i, base.ncols()]] = p.expected_purchases[i];
+        x[[i, base.ncols() + 1]] = p.p_alive[i];
+        x[[i, base.ncols() + 2]] = p.expected_spend[i];
+    }
+    Ok(x)
+}
+
+/// Names of the extra features the hybrid model adds.
+pub const HYBRID_EXTRA_FEATURES: [&str; 3] = ["btyd_expected_purchases", "btyd_p_alive", "btyd_expected_spend"];
+
+impl ValueModel {
+    /// Fits `kind` on `rows` of `data` for a horizon of `horizon_days`.
+    pub fn fit(
+        kind: ModelKind,
+        data: &Dataset,
+        rows: &[usize],
+        horizon_days: f64,
+        s: &TrainSettings,
+    ) -> Result<ValueModel> {
+        let btyd = || Btyd::fit(&data.btyd, rows, s.time_unit, horizon_days, s.btyd_penalizer);
+        let boosting = || {
+            GradientBoosting::params()
+                .n_iterations(s.boosting_iterations)
+                .learning_rate(s.learning_rate)
+                .max_leaves(Some(s.max_leaves))
+                .min_samples_leaf(s.min_samples_leaf)
+                .seed(s.seed)
+        };
+        Ok(match kind {
+            ModelKind::Linear => ValueModel::Linear {
+                fit: LinearModel::params()
+                    .log_target(s.linear_log_target)
+                    .alpha(s.linear_alpha)
+                    .fit(data.x_filled(rows).view(), data.y_rows(rows)?.view())?,
+            },
+            ModelKind::Tweedie => ValueModel::Tweedie {
+                fit: TweedieModel::params()
+                    .power(s.tweedie_power)
+                    .alpha(s.tweedie_alpha)
+                    .fit(data.x_filled(rows).view(), data.y_rows(rows)?.view())?,
+            },
+            ModelKind::Tree => ValueModel::Tree {
+                fit: RegressionTree::params()
+                    .max_depth(s.tree_max_depth)
+                    .min_samples_leaf(s.min_samples_leaf)
+                    .seed(s.seed)
+                    .fit(data.x.select(Axis(0), rows).view(), data.y_rows(rows)?.view())?,
+            },
+            ModelKind::Boosting => ValueModel::Boosting {
+                fit: boosting()
+                    .loss(s.loss()?)
+                    .fit(data.x.select(Axis(0), rows).view(), data.y_rows(rows)?.view())?,
+            },
+            ModelKind::Bgnbd => ValueModel::Bgnbd { btyd: btyd()? },
+            ModelKind::Hybrid => {
+                let b = btyd()?;
+                let x = hybrid_x(data, &b, rows)?;
+                let fit = boosting().loss(s.loss()?).fit(x.view(), data.y_rows(rows)?.view())?;
+                ValueModel::Hybrid { btyd: b, fit }
+            }
+        })
+    }
+
+    /// Predicted net spend in the horizon for `rows` of `data`.
+    pub fn predict(&self, data: &Dataset, rows: &[usize]) -> Result<Vec<f64>> {
+        let p = match self {
+            ValueModel::Linear { fit } => fit.try_predict(data.x_filled(rows).view())?,
+            ValueModel::Tweedie { fit } => fit.try_predict(data.x_filled(rows).view())?,
+            ValueModel::Tree { fit } => fit.try_predict(data.x.select(Axis(0), rows).view())?,
+            ValueModel::Boosting { fit } => fit.try_predict(data.x.select(Axis(0), rows).view())?,
+            ValueModel::Bgnbd { btyd } => return Ok(btyd.predict(&data.btyd, rows)?.value),
+            ValueModel::Hybrid { btyd, fit } => fit.try_predict(hybrid_x(data, btyd, rows)?.view())?,
+        };
+        Ok(p.to_vec())
+    }
+
+    /// The model's kind.
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            ValueModel::Linear { .. } => ModelKind::Linear,
+            ValueModel::Tweedie { .. } => ModelKind::Tweedie,
+            ValueModel::Tree { .. } => ModelKind::Tree,
+            ValueModel::Boosting { .. } => ModelKind::Boosting,
+            ValueModel::Bgnbd { .. } => ModelKind::Bgnbd,
+            ValueModel::Hybrid { .. } => ModelKind::Hybrid,
+        }
+    }
+
+    /// Feature importances (name, share), largest first, for the tree models.
+    pub fn feature_importances(&self, names: &[String]) -> Vec<(String, f64)> {
+        let (imp, extra): (&[f64], &[&str]) = match self {
+            ValueModel::Tree { fit } => (fit.feature_importances(), &[]),
+            ValueModel::Boosting { fit } => (fit.feature_importances(), &[]),
+            ValueModel::Hybrid { fit, .. } => (fit.feature_importances(), &HYBRID_EXTRA_FEATURES),
+            _ => return Vec::new(),
+        };
+        let all: Vec<String> = names
+            .iter()
+            .cloned()
+            .chain(extra.iter().map(|s| s.to_string()))
+            .collect();
+        let mut v: Vec<(String, f64)> = all.into_iter().zip(imp.iter().copied()).collect();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v
+    }
+}
