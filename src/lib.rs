@@ -14,8 +14,10 @@ pub mod evaluate;
 pub mod features;
 pub mod io_util;
 pub mod models;
+pub mod pipeline;
 pub mod sentiment;
 pub mod synth;
+pub mod tiers;
 
 pub use error::{Error, Result};
 

@@ -142,7 +142,9 @@ impl Btyd {
                     return Ok((0.0, f64::NAN, f64::NAN));
                 };
                 let s = b.summary;
-                let n = self.bgnbd.expected_purchases(t, s.frequency, s.recency, s.age)?;
+                let n = self
+                    .bgnbd
+                    .expected_purchases(t, s.frequency, s.recency, s.age)?;
                 let alive = self.bgnbd.p_alive(s.frequency, s.recency, s.age);
                 let mbar = b.repeat_spend_avg.unwrap_or(0.0).max(0.0);
                 let spend = match &self.gamma_gamma {

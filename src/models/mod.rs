@@ -9,8 +9,9 @@ pub mod optimize;
 pub mod special;
 pub mod tree;
 
+pub mod btyd;
 pub mod churn;
+pub mod file;
 pub mod linear;
 pub mod tweedie;
-pub mod btyd;
 pub mod value;

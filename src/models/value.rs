@@ -102,7 +102,7 @@ impl Default for TrainSettings {
             time_unit: TimeUnit::Weeks,
             btyd_penalizer: 0.0,
             linear_log_target: false,
-            linear_alpha: 0.0,
+            linear_alpha: 1e-6,
             tweedie_power: 1.5,
             tweedie_alpha: 1e-4,
             tree_max_depth: 6,
@@ -178,14 +178,24 @@ impl Dataset {
     /// `x` restricted to `rows`, with undefined values as 0 (for the linear models and the
     /// churn tree, which take no missing values; `orders_total` = 0 says why a value is missing).
     pub fn x_filled(&self, rows: &[usize]) -> Array2<f64> {
-        self.x.select(Axis(0), rows).mapv_into(|v| if v.is_nan() { 0.0 } else { v })
+        self.x
+            .select(Axis(0), rows)
+            .mapv_into(|v| if v.is_nan() { 0.0 } else { v })
+    }
+
+    /// [`Dataset::x_filled`] with every value mapped by `sign(v)·ln(1 + |v|)`: the GLMs' inputs.
+    /// Spend and counts are heavy-tailed; on the raw scale a log-link model extrapolates
+    /// `exp(β·spend)` for the largest customers. The map is fixed (nothing is fitted), so it
+    /// cannot leak across folds.
+    pub fn x_glm(&self, rows: &[usize]) -> Array2<f64> {
+        self.x_filled(rows)
+            .mapv_into(|v| v.signum() * v.abs().ln_1p())
     }
 
     fn y_rows(&self, rows: &[usize]) -> Result<Array1<f64>> {
-        let y = self
-            .y
-            .as_ref()
-            .ok_or_else(|| Error::NotEnoughData("training needs the label (future spend)".into()))?;
+        let y = self.y.as_ref().ok_or_else(|| {
+            Error::NotEnoughData("training needs the label (future spend)".into())
+        })?;
         Ok(rows.iter().map(|&i| y[i]).collect())
     }
 }
@@ -242,7 +252,11 @@ fn hybrid_x(data: &Dataset, btyd: &Btyd, rows: &[usize]) -> Result<Array2<f64>> 
 }
 
 /// Names of the extra features the hybrid model adds.
-pub const HYBRID_EXTRA_FEATURES: [&str; 3] = ["btyd_expected_purchases", "btyd_p_alive", "btyd_expected_spend"];
+pub const HYBRID_EXTRA_FEATURES: [&str; 3] = [
+    "btyd_expected_purchases",
+    "btyd_p_alive",
+    "btyd_expected_spend",
+];
 
 impl ValueModel {
     /// Fits `kind` on `rows` of `data` for a horizon of `horizon_days`.
@@ -253,7 +267,15 @@ impl ValueModel {
         horizon_days: f64,
         s: &TrainSettings,
     ) -> Result<ValueModel> {
-        let btyd = || Btyd::fit(&data.btyd, rows, s.time_unit, horizon_days, s.btyd_penalizer);
+        let btyd = || {
+            Btyd::fit(
+                &data.btyd,
+                rows,
+                s.time_unit,
+                horizon_days,
+                s.btyd_penalizer,
+            )
+        };
         let boosting = || {
             GradientBoosting::params()
                 .n_iterations(s.boosting_iterations)
@@ -267,31 +289,37 @@ impl ValueModel {
                 fit: LinearModel::params()
                     .log_target(s.linear_log_target)
                     .alpha(s.linear_alpha)
-                    .fit(data.x_filled(rows).view(), data.y_rows(rows)?.view())?,
+                    .fit(data.x_glm(rows).view(), data.y_rows(rows)?.view())?,
             },
             ModelKind::Tweedie => ValueModel::Tweedie {
                 fit: TweedieModel::params()
                     .power(s.tweedie_power)
                     .alpha(s.tweedie_alpha)
-                    .fit(data.x_filled(rows).view(), data.y_rows(rows)?.view())?,
+                    .fit(data.x_glm(rows).view(), data.y_rows(rows)?.view())?,
             },
             ModelKind::Tree => ValueModel::Tree {
                 fit: RegressionTree::params()
                     .max_depth(s.tree_max_depth)
                     .min_samples_leaf(s.min_samples_leaf)
                     .seed(s.seed)
-                    .fit(data.x.select(Axis(0), rows).view(), data.y_rows(rows)?.view())?,
+                    .fit(
+                        data.x.select(Axis(0), rows).view(),
+                        data.y_rows(rows)?.view(),
+                    )?,
             },
             ModelKind::Boosting => ValueModel::Boosting {
-                fit: boosting()
-                    .loss(s.loss()?)
-                    .fit(data.x.select(Axis(0), rows).view(), data.y_rows(rows)?.view())?,
+                fit: boosting().loss(s.loss()?).fit(
+                    data.x.select(Axis(0), rows).view(),
+                    data.y_rows(rows)?.view(),
+                )?,
             },
             ModelKind::Bgnbd => ValueModel::Bgnbd { btyd: btyd()? },
             ModelKind::Hybrid => {
                 let b = btyd()?;
                 let x = hybrid_x(data, &b, rows)?;
-                let fit = boosting().loss(s.loss()?).fit(x.view(), data.y_rows(rows)?.view())?;
+                let fit = boosting()
+                    .loss(s.loss()?)
+                    .fit(x.view(), data.y_rows(rows)?.view())?;
                 ValueModel::Hybrid { btyd: b, fit }
             }
         })
@@ -300,12 +328,14 @@ impl ValueModel {
     /// Predicted net spend in the horizon for `rows` of `data`.
     pub fn predict(&self, data: &Dataset, rows: &[usize]) -> Result<Vec<f64>> {
         let p = match self {
-            ValueModel::Linear { fit } => fit.try_predict(data.x_filled(rows).view())?,
-            ValueModel::Tweedie { fit } => fit.try_predict(data.x_filled(rows).view())?,
+            ValueModel::Linear { fit } => fit.try_predict(data.x_glm(rows).view())?,
+            ValueModel::Tweedie { fit } => fit.try_predict(data.x_glm(rows).view())?,
             ValueModel::Tree { fit } => fit.try_predict(data.x.select(Axis(0), rows).view())?,
             ValueModel::Boosting { fit } => fit.try_predict(data.x.select(Axis(0), rows).view())?,
             ValueModel::Bgnbd { btyd } => return Ok(btyd.predict(&data.btyd, rows)?.value),
-            ValueModel::Hybrid { btyd, fit } => fit.try_predict(hybrid_x(data, btyd, rows)?.view())?,
+            ValueModel::Hybrid { btyd, fit } => {
+                fit.try_predict(hybrid_x(data, btyd, rows)?.view())?
+            }
         };
         Ok(p.to_vec())
     }

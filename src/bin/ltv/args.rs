@@ -39,6 +39,15 @@ pub enum Command {
         about = "Generate a realistic synthetic dataset (orders, events, comments, customers)"
     )]
     Synth(commands::synth::Args),
+    #[command(about = "Train an LTV model with k-fold cross-validation and write a model file")]
+    Train(commands::train::Args),
+    #[command(about = "Evaluate a model at a cutoff against what happened after it")]
+    Evaluate(commands::evaluate::Args),
+    #[command(about = "Score every customer: predicted value, churn risk, P(alive), stage, tier")]
+    Score(commands::score::Args),
+    /// Inspect model files.
+    #[command(subcommand)]
+    Model(commands::model::Command),
     /// Score, train and evaluate the sentiment models (Chinese and English).
     #[command(subcommand)]
     Sentiment(commands::sentiment::Command),

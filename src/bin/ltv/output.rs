@@ -92,3 +92,57 @@ where
         }
     }
 }
+
+/// A spinner with a message on stderr for long jobs; hidden when quiet.
+pub fn spinner(quiet: bool) -> indicatif::ProgressBar {
+    if quiet || std::env::var_os("NO_PROGRESS").is_some() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let s = indicatif::ProgressBar::new_spinner();
+    s.enable_steady_tick(std::time::Duration::from_millis(120));
+    s
+}
+
+/// The out-of-fold comparison table of a training run.
+pub fn comparison_table(
+    rows: &[ltv::models::file::ModelScore],
+    chosen: ltv::models::value::ModelKind,
+) -> String {
+    let mut s = String::from(
+        "model      norm_gini  top10_capture  spearman        rmse         mae  pred_total/actual\n",
+    );
+    for r in rows {
+        let mark = if r.model == chosen { "*" } else { " " };
+        match &r.metrics {
+            Some(m) => s.push_str(&format!(
+                "{mark}{:<9} {:>9.4} {:>14.4} {:>9.4} {:>11.3} {:>11.3} {:>18.3}\n",
+                r.model.name(),
+                m.normalized_gini,
+                m.top_decile_capture,
+                m.spearman,
+                m.rmse,
+                m.mae,
+                if m.actual_total != 0.0 {
+                    m.predicted_total / m.actual_total
+                } else {
+                    f64::NAN
+                }
+            )),
+            None => s.push_str(&format!(
+                "{mark}{:<9} failed: {}\n",
+                r.model.name(),
+                r.error.as_deref().unwrap_or("")
+            )),
+        }
+    }
+    s.trim_end().to_string()
+}
+
+/// Writes text to stdout; a closed pipe ends the program quietly (exit 0) instead of panicking.
+pub fn print(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| anyhow::Error::new(e).context("cannot write to stdout"))
+}

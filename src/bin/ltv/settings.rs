@@ -92,6 +92,19 @@ impl InputArgs {
         })
     }
 
+    /// The input paths, in order (orders, events, customers).
+    pub fn paths(&self) -> Vec<PathBuf> {
+        [
+            Some(&self.orders),
+            self.events.as_ref(),
+            self.customers.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
+    }
+
     /// Total bytes of the input files (for progress bars).
     pub fn total_bytes(&self) -> u64 {
         [

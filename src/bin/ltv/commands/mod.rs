@@ -1,7 +1,11 @@
 //! One module per subcommand; each turns its flags into library calls.
+pub mod evaluate;
 pub mod features;
+pub mod model;
+pub mod score;
 pub mod sentiment;
 pub mod synth;
+pub mod train;
 
 use crate::args::{Cli, Command};
 
@@ -18,5 +22,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Features(a) => features::run(a, quiet),
         Command::Synth(a) => synth::run(a, quiet),
         Command::Sentiment(c) => sentiment::run(c, quiet),
+        Command::Train(a) => train::run(a, quiet),
+        Command::Evaluate(a) => evaluate::run(a, quiet),
+        Command::Score(a) => score::run(a, quiet),
+        Command::Model(c) => model::run(c, quiet),
     }
 }

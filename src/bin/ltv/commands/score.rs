@@ -1,0 +1,58 @@
+//! `ltv score`: predictions, tiers, stages and churn risk for every customer.
+use crate::settings::{self, InputArgs};
+use ltv::models::file::ModelFile;
+use std::path::PathBuf;
+
+/// Score every customer at --as-of with a trained model (no future data needed). Writes
+/// customer_id, predicted_value, churn_probability, p_alive, expected_orders, lifecycle_stage,
+/// rfm_segment, tier (A = top 20% of predicted value, B = next 30%, C = rest).
+///
+/// Example:
+///   ltv score --model models/cdnow.json --orders orders.csv --as-of 1998-06-30 -o scores.csv
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// The model file.
+    #[arg(long, value_name = "JSON")]
+    model: PathBuf,
+    #[command(flatten)]
+    input: InputArgs,
+    /// Score as of this date (the end of that day) or timestamp.
+    #[arg(long, value_name = "DATE")]
+    as_of: String,
+    /// Share of customers in tier A.
+    #[arg(long, default_value_t = 0.2, value_name = "SHARE")]
+    tier_a: f64,
+    /// Share of customers in tier B.
+    #[arg(long, default_value_t = 0.3, value_name = "SHARE")]
+    tier_b: f64,
+    /// Output CSV (atomically); `-` or absent writes to stdout.
+    #[arg(long, short, value_name = "CSV")]
+    output: Option<PathBuf>,
+}
+
+/// Runs `ltv score`.
+pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
+    let model = ModelFile::load(&args.model)?;
+    let read = args.input.read_options()?;
+    let as_of = settings::cutoff(&args.as_of, &read)?;
+    let scores = ltv::pipeline::score(
+        &model,
+        args.input.open()?,
+        &read,
+        as_of,
+        (args.tier_a, args.tier_b),
+    )?;
+    crate::output::report_skipped(&scores.table.report, quiet);
+    crate::output::write_output(args.output.as_deref(), |w| scores.write_csv(w))?;
+    if !quiet {
+        eprintln!(
+            "scored {} customers with `{}` (tier A from {:.2}, B from {:.2})",
+            scores.table.rows.len(),
+            model.model.name(),
+            scores.tiers.a,
+            scores.tiers.b
+        );
+    }
+    Ok(())
+}

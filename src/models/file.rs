@@ -1,0 +1,106 @@
+//! Model files: versioned JSON with the fitted parameters, the feature list, the training window,
+//! a hash of the training data and the out-of-fold metrics. Written atomically.
+use crate::evaluate::Metrics;
+use crate::models::btyd::Btyd;
+use crate::models::churn::FittedChurn;
+use crate::models::value::{ModelKind, TrainSettings, ValueModel};
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The model-file format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Out-of-fold scores of one model in the comparison table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelScore {
+    /// The model.
+    pub model: ModelKind,
+    /// Out-of-fold metrics (absent when the model could not be fitted).
+    pub metrics: Option<Metrics>,
+    /// Why it could not be fitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Lifecycle thresholds used when the model was trained (scoring reuses them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecycleDays {
+    /// `new` if the first purchase is fewer days old.
+    pub new_within_days: i64,
+    /// `silent` from this many idle days.
+    pub silent_after_days: i64,
+    /// `churned` beyond this many idle days.
+    pub churned_after_days: i64,
+}
+
+/// Everything a model file holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    /// [`FORMAT_VERSION`] at writing time.
+    pub format_version: u32,
+    /// Version of the `ltv` crate that wrote it.
+    pub crate_version: String,
+    /// The chosen value model.
+    pub model: ModelKind,
+    /// Hyper-parameters (of every model; the chosen one's apply).
+    pub hyperparameters: TrainSettings,
+    /// Feature columns, in the order the model takes them.
+    pub feature_names: Vec<String>,
+    /// The training cutoff (RFC 3339).
+    pub cutoff: String,
+    /// The label horizon in days.
+    pub horizon_days: i64,
+    /// UTC offset (seconds) of the calendar used for features.
+    pub utc_offset_seconds: i64,
+    /// Lifecycle thresholds.
+    pub lifecycle: LifecycleDays,
+    /// sha256 over the training input files (name and bytes of each, in order).
+    pub training_data_sha256: String,
+    /// Customers trained on.
+    pub training_customers: usize,
+    /// Out-of-fold metrics of the chosen model (with the churn classifier's AUC).
+    pub metrics: Metrics,
+    /// Out-of-fold metrics of every model tried, on the same folds.
+    pub model_comparison: Vec<ModelScore>,
+    /// Feature importances of the chosen model (tree models), largest first.
+    pub feature_importances: Vec<(String, f64)>,
+    /// The fitted value model.
+    pub value_model: ValueModel,
+    /// BG/NBD × Gamma-Gamma fitted on all customers, for `p_alive` and `expected_orders`.
+    pub btyd: Option<Btyd>,
+    /// The churn classifier (buys again in the horizon or not).
+    pub churn: Option<FittedChurn>,
+}
+
+impl ModelFile {
+    /// Writes the file atomically (pretty JSON).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        crate::io_util::write_atomic(path, |w| {
+            serde_json::to_writer_pretty(&mut *w, self)?;
+            w.write_all(b"\n").map_err(|e| Error::io(path, e))
+        })
+    }
+
+    /// Reads a model file, checking its format version first.
+    pub fn load(path: &Path) -> Result<ModelFile> {
+        let bad = |reason: String| Error::ModelFile {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
+        match value.get("format_version").and_then(|v| v.as_u64()) {
+            Some(v) if v == u64::from(FORMAT_VERSION) => {}
+            Some(v) => {
+                return Err(bad(format!(
+                    "format version {v}, but this ltv reads version {FORMAT_VERSION}; retrain the model with this version"
+                )))
+            }
+            None => return Err(bad("no `format_version`: not an ltv model file".into())),
+        }
+        serde_json::from_value(value).map_err(|e| bad(format!("unreadable: {e}")))
+    }
+}
