@@ -9,7 +9,8 @@ fastest writer available in the venv. Timestamps are RFC 3339 with a `+08:00` of
 seconds between 2024-01-01 and 2025-12-31 (UTC+8), so calendar days in UTC and in UTC+8 differ.
 
 orders.csv: order_id,customer_id,ordered_at,amount,channel
-  - ~3% refund rows: negative amount, own order id `R…`, 1–30 days after the refunded order.
+  - ~3% refund rows: negative amount, own order id `R…`, 10 min–30 days after the refunded
+    order (so some fall on the purchase day itself and net into its day total).
   - ~0.2% exact duplicate rows (same order id) to exercise the "counted once" rule.
 events.csv: customer_id,occurred_at,event,channel with the ten contract kinds.
 """
@@ -63,7 +64,7 @@ def generate(n_customers, n_orders, n_events, seed, out_dir):
     chan = rng.integers(0, len(CHANNELS), n_buy)
     oid = np.arange(n_buy)
     r = rng.choice(n_buy, size=n_refund, replace=False)
-    r_ts = ts[r] + rng.integers(86400, 30 * 86400, n_refund)
+    r_ts = ts[r] + rng.integers(600, 30 * 86400, n_refund)  # some on the order's own day
     r_amount = -np.round(amount[r] * rng.uniform(0.2, 1.0, n_refund), 2)
     r_amount = np.minimum(r_amount, -0.01)
     d = rng.choice(n_buy, size=n_dup, replace=False)
