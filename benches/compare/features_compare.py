@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 TIME_COLS = {"first_order_at", "last_order_at"}
+MARKER = "<!-- analysis: kept when the tables above are regenerated -->"
 TEXT_COLS = {"customer_id", "lifecycle_stage", "rfm_segment"}
 
 
@@ -160,6 +161,10 @@ def render_results():
                          f"{m['all_wall_s']}, all peak RSS MiB {m['all_rss_mib']}")
         for k, v in r["ratios"].items():
             lines.append(f"- {k}: **{v}**")
+        if "polars" in r["runs"]:
+            cpu = r["runs"]["polars"]["cpu_s"] / r["runs"]["ltv"]["cpu_s"]
+            lines.append(f"- ltv CPU-time advantage vs polars (polars CPU s / ltv CPU s; less "
+                         f"sensitive to machine load than wall time): **{cpu:.2f}×**")
         lines += ["", "Commands:", ""]
         lines += [f"    {c}" for c in r["commands"].values()]
         lines += ["", "Cross-check (column by column, 1e-6 relative + 1e-6 absolute, empty = NaN):", ""]
@@ -172,8 +177,15 @@ def render_results():
         lines.append("")
         if r.get("notes"):
             lines += ["Notes:", "", *[f"- {n}" for n in r["notes"]], ""]
-    with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
-        f.write("\n".join(lines))
+    # Hand-written analysis below the marker survives regeneration.
+    path = os.path.join(HERE, "RESULTS.md")
+    kept = ""
+    if os.path.exists(path):
+        old = open(path).read()
+        if MARKER in old:
+            kept = old[old.index(MARKER):]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + ("\n" + kept if kept else ""))
 
 
 def main():
@@ -265,7 +277,7 @@ def main():
         "customers": len(outs["ltv"]), "cutoff": a.cutoff, "utc_offset": a.utc_offset, "machine": machine(),
         "versions": versions, "runs": runs, "ratios": ratios,
         "commands": {n: " ".join(os.path.relpath(x, ROOT) if x.startswith(ROOT) else x for x in c)
-                     + (f"   (env POLARS_MAX_THREADS={a.threads})" if n != "ltv" else "")
+                     + (f"   (env POLARS_MAX_THREADS={a.threads})" if n == "polars" else "")
                      for n, c in cmds.items()},
         "columns": list(outs["ltv"].columns), "check": check, "notes": a.note,
     }
