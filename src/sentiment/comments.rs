@@ -1,0 +1,184 @@
+//! Scoring a `comments.csv` file (`customer_id, created_at, text[, rating]`, header, any column
+//! order) into `customer_id, created_at, lang, score, label`, one row per input row, in input
+//! order, written atomically.
+//!
+//! Streams in chunks of [`CHUNK_ROWS`] rows (memory ≈ one chunk), each chunk scored in parallel.
+//! Fields with invalid UTF-8 are decoded lossily (each bad byte sequence becomes U+FFFD) and the
+//! row is scored as usual; such rows are counted in [`CommentsReport::invalid_utf8_rows`]. A
+//! text with nothing readable (empty, emoji only) gets lang `unknown`, score 0, label neutral.
+use super::corpus::csv_error;
+use super::SentimentScorer;
+use crate::data::InputError;
+use crate::{Error, Result};
+use std::borrow::Cow;
+use std::path::Path;
+
+/// Rows scored per parallel chunk.
+pub const CHUNK_ROWS: usize = 16_384;
+
+/// What happened while scoring a comments file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommentsReport {
+    /// Rows read and written.
+    pub rows: u64,
+    /// Rows with at least one field that was not valid UTF-8 (decoded lossily).
+    pub invalid_utf8_rows: u64,
+    /// Rows whose text had nothing to score (lang `unknown`).
+    pub unknown_lang_rows: u64,
+}
+
+/// Scores `input` (a comments CSV) into `output` with `scorer`.
+pub fn score_comments_csv(
+    input: &Path,
+    output: &Path,
+    scorer: &SentimentScorer,
+) -> Result<CommentsReport> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .from_path(input)
+        .map_err(|e| csv_error(input, e))?;
+    let headers = rdr.byte_headers().map_err(|e| csv_error(input, e))?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| trim_bom(h) == name.as_bytes())
+            .ok_or_else(|| {
+                Error::Input(InputError {
+                    path: input.to_path_buf(),
+                    line: 1,
+                    column: name.to_string(),
+                    value: String::from_utf8_lossy(headers.as_slice())
+                        .chars()
+                        .take(80)
+                        .collect(),
+                    kind: "missing column in header".into(),
+                })
+            })
+    };
+    let (ci, ti, xi) = (col("customer_id")?, col("created_at")?, col("text")?);
+    let mut report = CommentsReport::default();
+    crate::io_util::write_atomic(output, |w| {
+        let mut wtr = csv::Writer::from_writer(w);
+        let io = |e: csv::Error| match e.into_kind() {
+            csv::ErrorKind::Io(io) => Error::io(output, io),
+            k => Error::Fit(format!("csv writer: {k:?}")),
+        };
+        wtr.write_record(["customer_id", "created_at", "lang", "score", "label"])
+            .map_err(io)?;
+        let mut chunk: Vec<csv::ByteRecord> = Vec::with_capacity(CHUNK_ROWS);
+        let mut rec = csv::ByteRecord::new();
+        let mut done = false;
+        while !done {
+            chunk.clear();
+            while chunk.len() < CHUNK_ROWS {
+                if !rdr
+                    .read_byte_record(&mut rec)
+                    .map_err(|e| csv_error(input, e))?
+                {
+                    done = true;
+                    break;
+                }
+                let line = rec.position().map_or(0, |p| p.line());
+                if is_blank(rec.get(ci)) {
+                    return Err(Error::Input(InputError {
+                        path: input.to_path_buf(),
+                        line,
+                        column: "customer_id".into(),
+                        value: String::new(),
+                        kind: "empty required value".into(),
+                    }));
+                }
+                chunk.push(rec.clone());
+            }
+            let texts: Vec<Cow<'_, str>> = chunk
+                .iter()
+                .map(|r| String::from_utf8_lossy(r.get(xi).unwrap_or(b"")))
+                .collect();
+            let scores = scorer.score_batch(&texts);
+            for (r, s) in chunk.iter().zip(&scores) {
+                let id = String::from_utf8_lossy(r.get(ci).unwrap_or(b""));
+                let at = String::from_utf8_lossy(r.get(ti).unwrap_or(b""));
+                if std::str::from_utf8(r.as_slice()).is_err() {
+                    report.invalid_utf8_rows += 1;
+                }
+                if s.lang == super::Lang::Unknown {
+                    report.unknown_lang_rows += 1;
+                }
+                let score = format!("{:.6}", s.score);
+                wtr.write_record([
+                    id.as_ref(),
+                    at.as_ref(),
+                    s.lang.as_str(),
+                    score.as_str(),
+                    s.label.as_str(),
+                ])
+                .map_err(io)?;
+                report.rows += 1;
+            }
+        }
+        wtr.flush().map_err(|e| Error::io(output, e))?;
+        Ok(())
+    })?;
+    Ok(report)
+}
+
+/// Strips a UTF-8 byte-order mark from the first header.
+fn trim_bom(h: &[u8]) -> &[u8] {
+    h.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(h)
+}
+
+/// Whether a field is missing or blank.
+fn is_blank(f: Option<&[u8]>) -> bool {
+    f.map_or(true, |b| b.iter().all(|c| c.is_ascii_whitespace()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(input: &[u8]) -> Result<(String, CommentsReport)> {
+        let dir = tempfile::tempdir().unwrap();
+        let i = dir.path().join("comments.csv");
+        let o = dir.path().join("out.csv");
+        std::fs::write(&i, input).unwrap();
+        let r = score_comments_csv(&i, &o, SentimentScorer::shared())?;
+        Ok((std::fs::read_to_string(&o).unwrap(), r))
+    }
+
+    #[test]
+    fn scores_rows_in_order_with_any_column_order() {
+        let (out, r) = run("text,rating,created_at,customer_id\n\
+             质量很好，下次还买,5,2025-01-01,c1\n\
+             \"Awful, stale and broken.\",1,2025-01-02,c2\n\
+             ,3,2025-01-03,c3\n"
+            .as_bytes())
+        .unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "customer_id,created_at,lang,score,label");
+        assert!(lines[1].starts_with("c1,2025-01-01,zh,") && lines[1].ends_with(",positive"));
+        assert!(lines[2].starts_with("c2,2025-01-02,en,") && lines[2].ends_with(",negative"));
+        assert_eq!(lines[3], "c3,2025-01-03,unknown,0.000000,neutral");
+        assert_eq!(r.rows, 3);
+        assert_eq!(r.unknown_lang_rows, 1);
+        assert_eq!(r.invalid_utf8_rows, 0);
+    }
+
+    #[test]
+    fn invalid_utf8_is_scored_lossily_and_counted() {
+        let (out, r) = run(b"customer_id,created_at,text\nc\xff1,2025-01-01,\xfe\xff\nc2,2025-01-02,good \xff stuff\n").unwrap();
+        assert_eq!(r.invalid_utf8_rows, 2);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[1], "c\u{FFFD}1,2025-01-01,unknown,0.000000,neutral");
+        assert!(lines[2].starts_with("c2,2025-01-02,en,"));
+    }
+
+    #[test]
+    fn missing_column_and_empty_id_are_located_errors() {
+        let e = run(b"customer_id,text\nc1,hi\n").unwrap_err();
+        assert!(e.to_string().contains("created_at"), "{e}");
+        let e =
+            run(b"customer_id,created_at,text\nc1,2025-01-01,hi\n,2025-01-01,hi\n").unwrap_err();
+        assert!(e.to_string().contains(":3:"), "{e}");
+        let e = run(b"customer_id,created_at,text\nc1,2025-01-01\n").unwrap_err();
+        assert!(e.to_string().contains(":2"), "{e}");
+    }
+}
