@@ -56,6 +56,7 @@ pub fn read_labelled_csv(
             .position(|h| h == name.as_bytes())
             .ok_or_else(|| {
                 Error::Input(InputError {
+                    column_index: None,
                     path: path.to_path_buf(),
                     line: 1,
                     column: name.to_string(),
@@ -94,6 +95,7 @@ pub(crate) fn csv_error(path: &Path, e: csv::Error) -> Error {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => Error::io(path, io),
         kind => Error::Input(InputError {
+            column_index: None,
             path: path.to_path_buf(),
             line,
             column: "-".into(),
