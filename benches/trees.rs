@@ -1,6 +1,7 @@
 //! Speed of the regression tree and histogram gradient boosting on 1M rows × 30 features.
 //!
-//! `cargo bench --bench trees` (env `LTV_BENCH_ROWS` overrides the 1,000,000 training rows).
+//! `cargo bench --bench trees` (env `LTV_BENCH_ROWS` overrides the 1,000,000 training rows,
+//! `LTV_BENCH_ITERS` the 200 boosting iterations).
 //! Writes the seeded data to `target/bench-data/trees_{rows}_train.csv` and `..._test.csv`
 //! so that `benches/compare/trees_sklearn.py` times scikit-learn on the same numbers.
 use std::fs::File;
@@ -68,8 +69,15 @@ fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit(')').next().unwrap_or("");
     // Fields 14 and 15 of stat (utime, stime, in 1/100 s) are the 12th and 13th after `)`.
-    let field = |k: usize| after.split_whitespace().nth(k).and_then(|v| v.parse::<f64>().ok());
-    field(11).zip(field(12)).map_or(f64::NAN, |(u, s)| (u + s) / 100.0)
+    let field = |k: usize| {
+        after
+            .split_whitespace()
+            .nth(k)
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    field(11)
+        .zip(field(12))
+        .map_or(f64::NAN, |(u, s)| (u + s) / 100.0)
 }
 
 fn r2(y: &Array1<f64>, p: &Array1<f64>) -> f64 {
@@ -84,11 +92,18 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
+    let iters: usize = std::env::var("LTV_BENCH_ITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
     let n_test = (n / 5).max(1);
     let t = Instant::now();
     let (x, y) = generate(n, 42);
     let (xt, yt) = generate(n_test, 43);
-    eprintln!("generated {n} × {N_FEATURES} in {:.2} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "generated {n} × {N_FEATURES} in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     std::fs::create_dir_all(&dir).unwrap();
     for (name, xx, yy) in [("train", &x, &y), ("test", &xt, &yt)] {
@@ -128,7 +143,7 @@ fn main() {
     // 255 bins, lr 0.1), 200 iterations, early stopping off.
     let (t, c) = (Instant::now(), cpu_seconds());
     let gb = GradientBoosting::params()
-        .n_iterations(200)
+        .n_iterations(iters)
         .max_leaves(Some(31))
         .max_depth(None)
         .early_stopping(false)
@@ -140,7 +155,7 @@ fn main() {
     let p = gb.predict(xt.view());
     let pred_gb = t.elapsed().as_secs_f64();
     println!(
-        "boosting 200 × 31 leaves: fit {fit_gb:.3} s (cpu {cpu_gb:.2} s), predict {:.2e} rows/s, test R² {:.4}, trees {}",
+        "boosting {iters} × 31 leaves: fit {fit_gb:.3} s (cpu {cpu_gb:.2} s), predict {:.2e} rows/s, test R² {:.4}, trees {}",
         n_test as f64 / pred_gb,
         r2(&yt, &p),
         gb.n_trees()

@@ -321,7 +321,10 @@ impl GradientBoostingParams {
                 return Err(Error::InvalidParameter {
                     name: "y",
                     value: v.to_string(),
-                    reason: format!("target at row {i} is negative; {:?} needs y >= 0", self.loss),
+                    reason: format!(
+                        "target at row {i} is negative; {:?} needs y >= 0",
+                        self.loss
+                    ),
                 });
             }
         }
@@ -496,8 +499,7 @@ impl GradientBoostingParams {
                     break;
                 }
             }
-            if single_leaf && self.subsample.is_none() && matches!(self.loss, Loss::SquaredError)
-            {
+            if single_leaf && self.subsample.is_none() && matches!(self.loss, Loss::SquaredError) {
                 // No split helps, and a constant shift of squared-error residuals never
                 // changes split gains: every further tree would be a single leaf too.
                 break;
@@ -559,7 +561,11 @@ impl GradientBoosting {
     /// Raw scores (link scale) of each row of `x`. Panics if `x` has a different number of
     /// columns than the training data (see [`GradientBoosting::try_predict`]).
     pub fn predict_raw(&self, x: ArrayView2<f64>) -> Array1<f64> {
-        assert_eq!(x.ncols(), self.n_features, "x has the wrong number of columns");
+        assert_eq!(
+            x.ncols(),
+            self.n_features,
+            "x has the wrong number of columns"
+        );
         let depths: Vec<usize> = self.trees.iter().map(|t| t.depth()).collect();
         predict_rows(x, |rows, p, out| {
             out.fill(self.baseline);
@@ -679,7 +685,10 @@ mod tests {
         let (x, y, _) = poisson_data(20_000, 3);
         let (xt, yt, mut_) = poisson_data(20_000, 4);
         let loss = Loss::Poisson;
-        let m = GradientBoosting::params().loss(loss).fit(x.view(), y.view()).unwrap();
+        let m = GradientBoosting::params()
+            .loss(loss)
+            .fit(x.view(), y.view())
+            .unwrap();
         let pred = m.predict(xt.view());
         assert!(pred.iter().all(|&p| p > 0.0));
         let d_model = loss.mean_deviance(yt.view(), pred.view(), None);
@@ -688,7 +697,10 @@ mod tests {
         let d_null = loss.mean_deviance(yt.view(), mean_y.view(), None);
         eprintln!("poisson deviance: model {d_model:.4} true {d_true:.4} null {d_null:.4}");
         assert!(d_model < 1.10 * d_true, "model {d_model} true {d_true}");
-        assert!(d_model < d_null - 0.5 * (d_null - d_true), "model {d_model} null {d_null}");
+        assert!(
+            d_model < d_null - 0.5 * (d_null - d_true),
+            "model {d_model} null {d_null}"
+        );
     }
 
     #[test]
@@ -711,7 +723,10 @@ mod tests {
         let (x, y, _) = gen(20_000, 5);
         let (xt, yt, mut_) = gen(20_000, 6);
         let loss = Loss::Tweedie { power };
-        let m = GradientBoosting::params().loss(loss).fit(x.view(), y.view()).unwrap();
+        let m = GradientBoosting::params()
+            .loss(loss)
+            .fit(x.view(), y.view())
+            .unwrap();
         let d_model = loss.mean_deviance(yt.view(), m.predict(xt.view()).view(), None);
         let d_true = loss.mean_deviance(yt.view(), mut_.view(), None);
         eprintln!("tweedie deviance: model {d_model:.4} true {d_true:.4}");
@@ -720,15 +735,25 @@ mod tests {
 
     #[test]
     fn gradients_match_numeric_derivatives_of_half_deviance() {
-        for loss in [Loss::SquaredError, Loss::Poisson, Loss::Tweedie { power: 1.3 }] {
+        for loss in [
+            Loss::SquaredError,
+            Loss::Poisson,
+            Loss::Tweedie { power: 1.3 },
+        ] {
             for (y, raw) in [(0.0, 0.3), (2.0, -0.4), (7.5, 1.2)] {
                 let f = |r: f64| 0.5 * loss.unit_deviance(y, loss.inverse_link(r));
                 let e = 1e-4;
                 let g_num = (f(raw + e) - f(raw - e)) / (2.0 * e);
                 let h_num = (f(raw + e) - 2.0 * f(raw) + f(raw - e)) / (e * e);
                 let (g, h) = loss.grad_hess(y, raw);
-                assert!((g - g_num).abs() < 1e-6 * (1.0 + g.abs()), "{loss:?} {g} {g_num}");
-                assert!((h - h_num).abs() < 1e-4 * (1.0 + h.abs()), "{loss:?} {h} {h_num}");
+                assert!(
+                    (g - g_num).abs() < 1e-6 * (1.0 + g.abs()),
+                    "{loss:?} {g} {g_num}"
+                );
+                assert!(
+                    (h - h_num).abs() < 1e-4 * (1.0 + h.abs()),
+                    "{loss:?} {h} {h_num}"
+                );
             }
         }
     }
@@ -739,7 +764,11 @@ mod tests {
         let x = Array2::from_shape_fn((5_000, 4), |_| rng.gen::<f64>());
         let y = Array1::from_shape_fn(5_000, |_| rng.gen::<f64>());
         let m = GradientBoosting::params().fit(x.view(), y.view()).unwrap();
-        eprintln!("noise: ran {} iterations, kept {}", m.n_iterations_run(), m.n_trees());
+        eprintln!(
+            "noise: ran {} iterations, kept {}",
+            m.n_iterations_run(),
+            m.n_trees()
+        );
         assert!(m.n_iterations_run() < 200, "ran {}", m.n_iterations_run());
         assert!(m.n_trees() <= m.n_iterations_run() - 10);
         assert_eq!(m.validation_deviance().len(), m.n_iterations_run() + 1);
@@ -755,7 +784,10 @@ mod tests {
             .max_leaves(None)
             .max_depth(Some(6));
         let fit_with = |k: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(k).build().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(k)
+                .build()
+                .unwrap();
             pool.install(|| {
                 let m = params.fit(x.view(), y.view()).unwrap();
                 let p = m.predict(x.view());
@@ -785,14 +817,46 @@ mod tests {
     #[test]
     fn check_names_bad_values() {
         let cases: Vec<(GradientBoostingParams, &str, &str)> = vec![
-            (GradientBoosting::params().learning_rate(0.0), "learning_rate", "0"),
-            (GradientBoosting::params().learning_rate(1.5), "learning_rate", "1.5"),
-            (GradientBoosting::params().loss(Loss::Tweedie { power: 2.5 }), "power", "2.5"),
-            (GradientBoosting::params().subsample(Some(1.25)), "subsample", "1.25"),
-            (GradientBoosting::params().validation_fraction(1.0), "validation_fraction", "1"),
-            (GradientBoosting::params().l2_regularization(-0.5), "l2_regularization", "-0.5"),
-            (GradientBoosting::params().max_leaves(Some(1)), "max_leaves", "1"),
-            (GradientBoosting::params().n_iterations(0), "n_iterations", "0"),
+            (
+                GradientBoosting::params().learning_rate(0.0),
+                "learning_rate",
+                "0",
+            ),
+            (
+                GradientBoosting::params().learning_rate(1.5),
+                "learning_rate",
+                "1.5",
+            ),
+            (
+                GradientBoosting::params().loss(Loss::Tweedie { power: 2.5 }),
+                "power",
+                "2.5",
+            ),
+            (
+                GradientBoosting::params().subsample(Some(1.25)),
+                "subsample",
+                "1.25",
+            ),
+            (
+                GradientBoosting::params().validation_fraction(1.0),
+                "validation_fraction",
+                "1",
+            ),
+            (
+                GradientBoosting::params().l2_regularization(-0.5),
+                "l2_regularization",
+                "-0.5",
+            ),
+            (
+                GradientBoosting::params().max_leaves(Some(1)),
+                "max_leaves",
+                "1",
+            ),
+            (
+                GradientBoosting::params().n_iterations(0),
+                "n_iterations",
+                "0",
+            ),
         ];
         for (p, name, value) in cases {
             let e = p.check().unwrap_err().to_string();

@@ -15,8 +15,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::histogram::{
-    build_feature_hist, BinMapper, BinStat, BinnedMatrix, DEFAULT_BINNING_SUBSAMPLE, HIST_BINS,
-    MAX_BINS, MISSING_BIN,
+    build_group_hist, hist_group_size, BinMapper, BinStat, BinnedMatrix, DEFAULT_BINNING_SUBSAMPLE,
+    HIST_BINS, MAX_BINS, MISSING_BIN,
 };
 use crate::{Error, Result};
 
@@ -239,7 +239,11 @@ pub(crate) fn check_data(
                 reason: format!("x has {} rows", x.nrows()),
             });
         }
-        if let Some((i, v)) = w.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v >= 0.0)) {
+        if let Some((i, v)) = w
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+        {
             return Err(Error::InvalidParameter {
                 name: "sample_weight",
                 value: v.to_string(),
@@ -361,13 +365,15 @@ fn build_hist(
         }
         (Some(rows), &ws.g_ord, h.map(|_| ws.h_ord.as_slice()))
     };
-    let one = |(f, out): (usize, &mut [BinStat])| {
-        build_feature_hist(binned.column(f), rows_opt, g_use, h_use, out)
+    let k = hist_group_size(p);
+    let one = |(i, out): (usize, &mut [BinStat])| {
+        build_group_hist(binned, i * k, rows_opt, g_use, h_use, out)
     };
+    let group = k * HIST_BINS;
     if rows.len() * p >= PAR_MIN_WORK {
-        hist.par_chunks_mut(HIST_BINS).enumerate().for_each(one);
+        hist.par_chunks_mut(group).enumerate().for_each(one);
     } else {
-        hist.chunks_mut(HIST_BINS).enumerate().for_each(one);
+        hist.chunks_mut(group).enumerate().for_each(one);
     }
     hist
 }
@@ -500,11 +506,25 @@ fn best_split(hist: &[BinStat], mapper: &BinMapper, cfg: &GrowConfig) -> Option<
     let per: Vec<Option<Split>> = if p * HIST_BINS >= 8 * HIST_BINS {
         (0..p)
             .into_par_iter()
-            .map(|f| best_split_feature(&hist[f * HIST_BINS..(f + 1) * HIST_BINS], f, mapper.n_bins(f), cfg))
+            .map(|f| {
+                best_split_feature(
+                    &hist[f * HIST_BINS..(f + 1) * HIST_BINS],
+                    f,
+                    mapper.n_bins(f),
+                    cfg,
+                )
+            })
             .collect()
     } else {
         (0..p)
-            .map(|f| best_split_feature(&hist[f * HIST_BINS..(f + 1) * HIST_BINS], f, mapper.n_bins(f), cfg))
+            .map(|f| {
+                best_split_feature(
+                    &hist[f * HIST_BINS..(f + 1) * HIST_BINS],
+                    f,
+                    mapper.n_bins(f),
+                    cfg,
+                )
+            })
             .collect()
     };
     let mut best: Option<Split> = None;
@@ -661,7 +681,10 @@ pub(crate) fn grow(
         } else {
             ws.give_hist(o.hist);
         }
-        match small_ok.then(|| best_split(&small_hist, mapper, cfg)).flatten() {
+        match small_ok
+            .then(|| best_split(&small_hist, mapper, cfg))
+            .flatten()
+        {
             Some(split) => open.push(Open {
                 node: small_node,
                 depth,
@@ -781,11 +804,7 @@ impl RegressionTreeParams {
             }
         }
         if !(2..=MAX_BINS).contains(&self.max_bins) {
-            return bad(
-                "max_bins",
-                self.max_bins.to_string(),
-                "must be in 2..=255",
-            );
+            return bad("max_bins", self.max_bins.to_string(), "must be in 2..=255");
         }
         Ok(())
     }
@@ -867,7 +886,11 @@ impl RegressionTree {
     /// Predicts each row of `x`. Panics if `x` has a different number of columns than the
     /// training data (see [`RegressionTree::try_predict`]).
     pub fn predict(&self, x: ArrayView2<f64>) -> Array1<f64> {
-        assert_eq!(x.ncols(), self.n_features, "x has the wrong number of columns");
+        assert_eq!(
+            x.ncols(),
+            self.n_features,
+            "x has the wrong number of columns"
+        );
         let depth = self.tree.depth();
         predict_rows(x, |rows, p, out| self.tree.add_block(rows, p, depth, out))
     }
@@ -946,7 +969,10 @@ mod tests {
     #[test]
     fn depth_two_tree_recovers_step_function() {
         let (x, y) = step_data(20_000, 5, 1);
-        let t = RegressionTree::params().max_depth(2).fit(x.view(), y.view()).unwrap();
+        let t = RegressionTree::params()
+            .max_depth(2)
+            .fit(x.view(), y.view())
+            .unwrap();
         assert_eq!(t.depth(), 2);
         let splits = t.splits();
         assert_eq!(splits[0].0, 0, "{splits:?}");
@@ -1022,9 +1048,15 @@ mod tests {
     fn missing_values_go_to_the_better_side() {
         // x0 is NaN exactly where y is high.
         let n = 1_000;
-        let x = Array2::from_shape_fn((n, 1), |(i, _)| if i % 4 == 0 { f64::NAN } else { i as f64 });
+        let x = Array2::from_shape_fn(
+            (n, 1),
+            |(i, _)| if i % 4 == 0 { f64::NAN } else { i as f64 },
+        );
         let y = Array1::from_shape_fn(n, |i| if i % 4 == 0 { 100.0 } else { (i % 7) as f64 });
-        let t = RegressionTree::params().max_depth(1).fit(x.view(), y.view()).unwrap();
+        let t = RegressionTree::params()
+            .max_depth(1)
+            .fit(x.view(), y.view())
+            .unwrap();
         let p = t.predict(ndarray::array![[f64::NAN], [10.0], [900.0]].view());
         assert!((p[0] - 100.0).abs() < 1e-9, "{p}");
         assert!(p[1] < 10.0 && p[2] < 10.0, "{p}");
@@ -1048,7 +1080,10 @@ mod tests {
             let a = x[[i, 0]];
             (if a.is_nan() { 7.0 } else { a.clamp(-2.0, 2.0) }) + x[[i, 1]] + rng.gen::<f64>()
         });
-        let params = RegressionTree::params().max_depth(10).min_samples_leaf(5).max_bins(32);
+        let params = RegressionTree::params()
+            .max_depth(10)
+            .min_samples_leaf(5)
+            .max_bins(32);
         let t = params.fit(x.view(), y.view()).unwrap();
         let mapper = BinMapper::fit(x.view(), 32, DEFAULT_BINNING_SUBSAMPLE, 0).unwrap();
         let b = mapper.transform(x.view()).unwrap();
@@ -1062,13 +1097,29 @@ mod tests {
 
     #[test]
     fn check_names_bad_values() {
-        let e = RegressionTree::params().min_gain(-1.5).check().unwrap_err().to_string();
+        let e = RegressionTree::params()
+            .min_gain(-1.5)
+            .check()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("min_gain") && e.contains("-1.5"), "{e}");
-        let e = RegressionTree::params().max_bins(300).check().unwrap_err().to_string();
+        let e = RegressionTree::params()
+            .max_bins(300)
+            .check()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("300"), "{e}");
-        let e = RegressionTree::params().max_leaves(Some(1)).check().unwrap_err().to_string();
+        let e = RegressionTree::params()
+            .max_leaves(Some(1))
+            .check()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("max_leaves"), "{e}");
-        let e = RegressionTree::params().max_depth(0).check().unwrap_err().to_string();
+        let e = RegressionTree::params()
+            .max_depth(0)
+            .check()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("max_depth"), "{e}");
     }
 
