@@ -1096,6 +1096,34 @@ mod tests {
     }
 
     #[test]
+    fn integer_weights_equal_duplicated_rows() {
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        let n = 600;
+        let x = Array2::from_shape_fn((n, 2), |_| f64::from(rng.gen_range(0..40u8)));
+        let y = Array1::from_shape_fn(n, |i| {
+            x[[i, 0]].sin() * 3.0 + x[[i, 1]] / 10.0 + rng.gen::<f64>()
+        });
+        let w = Array1::from_shape_fn(n, |_| f64::from(rng.gen_range(1..4u8)));
+        let idx: Vec<usize> = (0..n)
+            .flat_map(|i| std::iter::repeat(i).take(w[i] as usize))
+            .collect();
+        let (xd, yd) = (
+            x.select(ndarray::Axis(0), &idx),
+            y.select(ndarray::Axis(0), &idx),
+        );
+        let params = RegressionTree::params().max_depth(5).min_samples_leaf(1);
+        let tw = params
+            .fit_weighted(x.view(), y.view(), Some(w.view()))
+            .unwrap();
+        let td = params.fit(xd.view(), yd.view()).unwrap();
+        assert_eq!(tw.splits(), td.splits());
+        let (pw, pd) = (tw.predict(x.view()), td.predict(x.view()));
+        for (a, b) in pw.iter().zip(&pd) {
+            assert!((a - b).abs() < 1e-9, "{a} {b}");
+        }
+    }
+
+    #[test]
     fn check_names_bad_values() {
         let e = RegressionTree::params()
             .min_gain(-1.5)
