@@ -734,6 +734,19 @@ mod tests {
     }
 
     #[test]
+    fn unit_deviances_match_hand_worked_values() {
+        assert!((Loss::SquaredError.unit_deviance(3.0, 1.0) - 4.0).abs() < 1e-15);
+        // Poisson: 2 (y ln(y/mu) - (y - mu)).
+        let d = Loss::Poisson.unit_deviance(2.0, 1.0);
+        assert!((d - 2.0 * (2.0 * 2f64.ln() - 1.0)).abs() < 1e-12, "{d}");
+        assert!((Loss::Poisson.unit_deviance(0.0, 0.5) - 1.0).abs() < 1e-12);
+        // Tweedie tends to Poisson as power -> 1, and is 0 at y = mu.
+        let t = Loss::Tweedie { power: 1.0 + 1e-7 }.unit_deviance(2.0, 1.0);
+        assert!((t - d).abs() < 1e-5, "{t} vs {d}");
+        assert!(Loss::Tweedie { power: 1.5 }.unit_deviance(2.5, 2.5).abs() < 1e-12);
+    }
+
+    #[test]
     fn gradients_match_numeric_derivatives_of_half_deviance() {
         for loss in [
             Loss::SquaredError,

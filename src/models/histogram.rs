@@ -237,56 +237,104 @@ impl BinStat {
 /// Bins per feature in a histogram (255 value bins + the missing bin).
 pub(crate) const HIST_BINS: usize = 256;
 
-/// Builds one feature's histogram over `rows` (sequentially, so sums never depend on
-/// threads). `g`/`h` are indexed like `rows` ("ordered gradients") unless `rows` is `None`,
+/// Most features whose histograms are built in one pass over the rows (the row index and
+/// gradient loads are shared, and the independent code loads overlap; 8 histograms fill
+/// about one L1 cache).
+pub(crate) const MAX_HIST_GROUP: usize = 8;
+
+/// Features per histogram pass for `p` features: large groups, but at least two groups per
+/// thread. (Grouping never changes results: each feature is still summed row by row.)
+pub(crate) fn hist_group_size(p: usize) -> usize {
+    p.div_ceil(2 * rayon::current_num_threads())
+        .clamp(1, MAX_HIST_GROUP)
+}
+
+/// Builds the histograms of features `f0..f0 + out.len() / HIST_BINS` (at most
+/// [`MAX_HIST_GROUP`]) over `rows`, each feature sequentially over rows, so sums never depend on
+/// threads. `g`/`h` are indexed like `rows` ("ordered gradients") unless `rows` is `None`,
 /// which means all rows in order. With `h == None` the hessian is the constant `1` per row.
-#[inline]
-pub(crate) fn build_feature_hist(
-    col: &[u8],
+pub(crate) fn build_group_hist(
+    b: &BinnedMatrix,
+    f0: usize,
     rows: Option<&[u32]>,
     g: &[f64],
     h: Option<&[f64]>,
     out: &mut [BinStat],
 ) {
-    let out: &mut [BinStat; HIST_BINS] = match out.try_into() {
-        Ok(o) => o,
+    match out.len() / HIST_BINS {
+        8 => group_hist::<8>(b, f0, rows, g, h, out),
+        7 => group_hist::<7>(b, f0, rows, g, h, out),
+        6 => group_hist::<6>(b, f0, rows, g, h, out),
+        5 => group_hist::<5>(b, f0, rows, g, h, out),
+        4 => group_hist::<4>(b, f0, rows, g, h, out),
+        3 => group_hist::<3>(b, f0, rows, g, h, out),
+        2 => group_hist::<2>(b, f0, rows, g, h, out),
+        1 => group_hist::<1>(b, f0, rows, g, h, out),
+        _ => {}
+    }
+    if h.is_none() {
+        for s in out.iter_mut() {
+            s.h = s.n as f64;
+        }
+    }
+}
+
+#[inline(always)]
+fn group_hist<const K: usize>(
+    b: &BinnedMatrix,
+    f0: usize,
+    rows: Option<&[u32]>,
+    g: &[f64],
+    h: Option<&[f64]>,
+    out: &mut [BinStat],
+) {
+    let cols: [&[u8]; K] = std::array::from_fn(|j| b.column(f0 + j));
+    let parts: Vec<&mut [BinStat; HIST_BINS]> = out
+        .chunks_exact_mut(HIST_BINS)
+        .filter_map(|c| c.try_into().ok())
+        .collect();
+    let hs: [&mut [BinStat; HIST_BINS]; K] = match parts.try_into() {
+        Ok(a) => a,
         Err(_) => return,
     };
     match (rows, h) {
         (None, None) => {
-            for (&c, &gi) in col.iter().zip(g) {
-                let b = &mut out[c as usize];
-                b.g += gi;
-                b.n += 1;
+            for (i, &gi) in g.iter().enumerate() {
+                for j in 0..K {
+                    let s = &mut hs[j][cols[j][i] as usize];
+                    s.g += gi;
+                    s.n += 1;
+                }
             }
         }
         (None, Some(h)) => {
-            for ((&c, &gi), &hi) in col.iter().zip(g).zip(h) {
-                let b = &mut out[c as usize];
-                b.g += gi;
-                b.h += hi;
-                b.n += 1;
+            for (i, (&gi, &hi)) in g.iter().zip(h).enumerate() {
+                for j in 0..K {
+                    let s = &mut hs[j][cols[j][i] as usize];
+                    s.g += gi;
+                    s.h += hi;
+                    s.n += 1;
+                }
             }
         }
         (Some(rows), None) => {
             for (&r, &gi) in rows.iter().zip(g) {
-                let b = &mut out[col[r as usize] as usize];
-                b.g += gi;
-                b.n += 1;
+                for j in 0..K {
+                    let s = &mut hs[j][cols[j][r as usize] as usize];
+                    s.g += gi;
+                    s.n += 1;
+                }
             }
         }
         (Some(rows), Some(h)) => {
             for ((&r, &gi), &hi) in rows.iter().zip(g).zip(h) {
-                let b = &mut out[col[r as usize] as usize];
-                b.g += gi;
-                b.h += hi;
-                b.n += 1;
+                for j in 0..K {
+                    let s = &mut hs[j][cols[j][r as usize] as usize];
+                    s.g += gi;
+                    s.h += hi;
+                    s.n += 1;
+                }
             }
-        }
-    }
-    if h.is_none() {
-        for b in out.iter_mut() {
-            b.h = b.n as f64;
         }
     }
 }

@@ -15,8 +15,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::histogram::{
-    build_feature_hist, BinMapper, BinStat, BinnedMatrix, DEFAULT_BINNING_SUBSAMPLE, HIST_BINS,
-    MAX_BINS, MISSING_BIN,
+    build_group_hist, hist_group_size, BinMapper, BinStat, BinnedMatrix, DEFAULT_BINNING_SUBSAMPLE,
+    HIST_BINS, MAX_BINS, MISSING_BIN,
 };
 use crate::{Error, Result};
 
@@ -365,13 +365,15 @@ fn build_hist(
         }
         (Some(rows), &ws.g_ord, h.map(|_| ws.h_ord.as_slice()))
     };
-    let one = |(f, out): (usize, &mut [BinStat])| {
-        build_feature_hist(binned.column(f), rows_opt, g_use, h_use, out)
+    let k = hist_group_size(p);
+    let one = |(i, out): (usize, &mut [BinStat])| {
+        build_group_hist(binned, i * k, rows_opt, g_use, h_use, out)
     };
+    let group = k * HIST_BINS;
     if rows.len() * p >= PAR_MIN_WORK {
-        hist.par_chunks_mut(HIST_BINS).enumerate().for_each(one);
+        hist.par_chunks_mut(group).enumerate().for_each(one);
     } else {
-        hist.chunks_mut(HIST_BINS).enumerate().for_each(one);
+        hist.chunks_mut(group).enumerate().for_each(one);
     }
     hist
 }
@@ -1090,6 +1092,34 @@ mod tests {
             let row = x.row(i).to_vec();
             assert_eq!(p[i], t.tree.predict_binned(&b, i), "row {i}: {row:?}");
             assert_eq!(p[i], t.tree.predict_row(&row), "row {i}: {row:?}");
+        }
+    }
+
+    #[test]
+    fn integer_weights_equal_duplicated_rows() {
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        let n = 600;
+        let x = Array2::from_shape_fn((n, 2), |_| f64::from(rng.gen_range(0..40u8)));
+        let y = Array1::from_shape_fn(n, |i| {
+            x[[i, 0]].sin() * 3.0 + x[[i, 1]] / 10.0 + rng.gen::<f64>()
+        });
+        let w = Array1::from_shape_fn(n, |_| f64::from(rng.gen_range(1..4u8)));
+        let idx: Vec<usize> = (0..n)
+            .flat_map(|i| std::iter::repeat(i).take(w[i] as usize))
+            .collect();
+        let (xd, yd) = (
+            x.select(ndarray::Axis(0), &idx),
+            y.select(ndarray::Axis(0), &idx),
+        );
+        let params = RegressionTree::params().max_depth(5).min_samples_leaf(1);
+        let tw = params
+            .fit_weighted(x.view(), y.view(), Some(w.view()))
+            .unwrap();
+        let td = params.fit(xd.view(), yd.view()).unwrap();
+        assert_eq!(tw.splits(), td.splits());
+        let (pw, pd) = (tw.predict(x.view()), td.predict(x.view()));
+        for (a, b) in pw.iter().zip(&pd) {
+            assert!((a - b).abs() < 1e-9, "{a} {b}");
         }
     }
 
