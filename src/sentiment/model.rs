@@ -444,7 +444,7 @@ impl TextModelParams {
         let weights = vocab
             .iter()
             .zip(&fit.weights)
-            .filter(|(_, w)| (**w as f64).abs() >= self.prune_below)
+            .filter(|(_, w)| w.abs() >= self.prune_below)
             .map(|(&k, &w)| (k, w as f32))
             .collect();
         Ok(TextModel {
@@ -593,6 +593,7 @@ mod tests {
     }
 
     /// Unpenalised logistic regression by Newton's method with a dense 5×5 solve.
+    #[allow(clippy::needless_range_loop)]
     fn newton_logistic(x: &[[f64; 5]], y: &[bool]) -> [f64; 5] {
         let mut beta = [0.0f64; 5];
         for _ in 0..25 {
