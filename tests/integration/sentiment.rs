@@ -107,6 +107,26 @@ fn score_comments_csv_in_order_with_invalid_utf8_and_long_text() {
         1
     );
 
+    // byte-identical with one thread
+    let o = ltv(
+        dir.path(),
+        &[
+            "--threads",
+            "1",
+            "sentiment",
+            "score",
+            "--comments",
+            "comments.csv",
+            "-o",
+            "one.csv",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("one.csv")).unwrap(),
+        out
+    );
+
     // --lang and --neutral-band are honoured
     let o = ltv(
         dir.path(),
