@@ -165,6 +165,14 @@ mod tests {
     }
 
     #[test]
+    fn byte_order_mark_in_header_is_ignored() {
+        let (out, r) =
+            run(b"\xEF\xBB\xBFcustomer_id,created_at,text\nc1,2025-01-01,good\n").unwrap();
+        assert_eq!(r.rows, 1);
+        assert!(out.lines().nth(1).unwrap().starts_with("c1,2025-01-01,en,"));
+    }
+
+    #[test]
     fn invalid_utf8_is_scored_lossily_and_counted() {
         let (out, r) = run(b"customer_id,created_at,text\nc\xff1,2025-01-01,\xfe\xff\nc2,2025-01-02,good \xff stuff\n").unwrap();
         assert_eq!(r.invalid_utf8_rows, 2);

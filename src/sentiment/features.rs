@@ -35,7 +35,7 @@ impl FeatureHash {
     }
     /// Mixes one unit (a character, a byte, or another hash) into the state.
     #[inline]
-    pub fn add(self, x: u64) -> Self {
+    pub fn mix(self, x: u64) -> Self {
         FeatureHash((self.0.rotate_left(5) ^ x).wrapping_mul(K))
     }
     /// The final key.
@@ -134,7 +134,7 @@ pub fn zh_features(text: &str, cfg: &FeatureConfig, mut emit: impl FnMut(u64)) -
             scope_left = 0;
             // keep sentence-final ! and ? as features: they carry emphasis
             if matches!(c, '!' | '?') {
-                emit(FeatureHash::new(TAG_ZH_UNI).add(c as u64).finish());
+                emit(FeatureHash::new(TAG_ZH_UNI).mix(c as u64).finish());
                 n += 1;
             }
             continue;
@@ -143,7 +143,7 @@ pub fn zh_features(text: &str, cfg: &FeatureConfig, mut emit: impl FnMut(u64)) -
         let neg_tag = if in_scope { TAG_NEG } else { 0 };
         emit(
             FeatureHash::new(TAG_ZH_UNI | neg_tag)
-                .add(c as u64)
+                .mix(c as u64)
                 .finish(),
         );
         n += 1;
@@ -152,8 +152,8 @@ pub fn zh_features(text: &str, cfg: &FeatureConfig, mut emit: impl FnMut(u64)) -
                 let tag = if in_scope && p_scope { TAG_NEG } else { 0 };
                 emit(
                     FeatureHash::new(TAG_ZH_BI | tag)
-                        .add(p as u64)
-                        .add(c as u64)
+                        .mix(p as u64)
+                        .mix(c as u64)
                         .finish(),
                 );
                 n += 1;
@@ -166,9 +166,9 @@ pub fn zh_features(text: &str, cfg: &FeatureConfig, mut emit: impl FnMut(u64)) -
                         };
                         emit(
                             FeatureHash::new(TAG_ZH_TRI | tag)
-                                .add(pp as u64)
-                                .add(p as u64)
-                                .add(c as u64)
+                                .mix(pp as u64)
+                                .mix(p as u64)
+                                .mix(c as u64)
                                 .finish(),
                         );
                         n += 1;
@@ -230,7 +230,7 @@ fn is_en_negator(w: &str) -> bool {
 fn word_hash(word: &[u8]) -> u64 {
     let mut h = FeatureHash::new(0x5);
     for &b in word {
-        h = h.add(b.to_ascii_lowercase() as u64);
+        h = h.mix(b.to_ascii_lowercase() as u64);
     }
     h.finish()
 }
@@ -262,12 +262,12 @@ pub fn en_features(text: &str, cfg: &FeatureConfig, mut emit: impl FnMut(u64)) -
             let word = &bytes[start..i];
             let h = word_hash(word);
             let neg_tag = if in_scope { TAG_NEG } else { 0 };
-            emit(FeatureHash::new(TAG_EN_UNI | neg_tag).add(h).finish());
+            emit(FeatureHash::new(TAG_EN_UNI | neg_tag).mix(h).finish());
             n += 1;
             if cfg.max_ngram >= 2 {
                 if let Some((ph, p_scope)) = prev {
                     let tag = if in_scope && p_scope { TAG_NEG } else { 0 };
-                    emit(FeatureHash::new(TAG_EN_BI | tag).add(ph).add(h).finish());
+                    emit(FeatureHash::new(TAG_EN_BI | tag).mix(ph).mix(h).finish());
                     n += 1;
                     if cfg.max_ngram >= 3 {
                         if let Some((pph, pp_scope)) = prev2 {
@@ -278,9 +278,9 @@ pub fn en_features(text: &str, cfg: &FeatureConfig, mut emit: impl FnMut(u64)) -
                             };
                             emit(
                                 FeatureHash::new(TAG_EN_TRI | tag)
-                                    .add(pph)
-                                    .add(ph)
-                                    .add(h)
+                                    .mix(pph)
+                                    .mix(ph)
+                                    .mix(h)
                                     .finish(),
                             );
                             n += 1;
@@ -308,7 +308,7 @@ pub fn en_features(text: &str, cfg: &FeatureConfig, mut emit: impl FnMut(u64)) -
                 prev2 = None;
                 in_scope = false;
                 if b == b'!' || b == b'?' {
-                    emit(FeatureHash::new(TAG_EN_UNI).add(b as u64 + 0x1000).finish());
+                    emit(FeatureHash::new(TAG_EN_UNI).mix(b as u64 + 0x1000).finish());
                     n += 1;
                 }
             }

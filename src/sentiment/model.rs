@@ -177,6 +177,16 @@ impl TextModel {
         }
     }
 
+    /// Scores many texts (see [`TextModel::score`]) in parallel, in input order.
+    pub fn predict<S: AsRef<str> + Sync>(&self, texts: &[S], vader: Option<&Vader>) -> Vec<f64> {
+        use rayon::prelude::*;
+        texts
+            .par_iter()
+            .with_min_len(256)
+            .map(|t| self.score(t.as_ref(), vader))
+            .collect()
+    }
+
     /// Serialises to the JSON model file (deterministic bytes).
     pub fn to_json(&self) -> Result<String> {
         let mut weights: Vec<(u64, f32)> = self.weights.iter().map(|(&k, &w)| (k, w)).collect();
@@ -444,7 +454,7 @@ impl TextModelParams {
         let weights = vocab
             .iter()
             .zip(&fit.weights)
-            .filter(|(_, w)| (**w as f64).abs() >= self.prune_below)
+            .filter(|(_, w)| w.abs() >= self.prune_below)
             .map(|(&k, &w)| (k, w as f32))
             .collect();
         Ok(TextModel {
@@ -593,6 +603,7 @@ mod tests {
     }
 
     /// Unpenalised logistic regression by Newton's method with a dense 5×5 solve.
+    #[allow(clippy::needless_range_loop)]
     fn newton_logistic(x: &[[f64; 5]], y: &[bool]) -> [f64; 5] {
         let mut beta = [0.0f64; 5];
         for _ in 0..25 {
@@ -675,8 +686,10 @@ mod tests {
         let json = m.to_json().unwrap();
         let back = TextModel::from_json(&json, Path::new("x.json")).unwrap();
         assert_eq!(back.to_json().unwrap(), json);
-        for s in ["很好", "太差了", "不满意"] {
-            assert_eq!(back.score(s, None), m.score(s, None));
+        let probe = ["很好", "太差了", "不满意"];
+        let batch = back.predict(&probe, None);
+        for (s, b) in probe.iter().zip(&batch) {
+            assert_eq!(*b, m.score(s, None));
         }
         // same seed → same bytes
         let again = TextModel::params(Lang::Zh)

@@ -11,13 +11,13 @@ use std::path::{Path, PathBuf};
 pub enum Command {
     /// Score texts or a comments.csv file: a score in [-1, 1] and a label.
     #[command(long_about = SCORE_HELP)]
-    Score(ScoreArgs),
+    Score(Box<ScoreArgs>),
     /// Train a text model on labelled texts (train part of a fixed hashed split).
     #[command(long_about = TRAIN_HELP)]
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Report held-out accuracy, macro-F1 and AUC of a model.
     #[command(long_about = EVALUATE_HELP)]
-    Evaluate(EvaluateArgs),
+    Evaluate(Box<EvaluateArgs>),
 }
 
 const SCORE_HELP: &str = "\
@@ -187,9 +187,9 @@ pub struct EvaluateArgs {
 /// Runs an `ltv sentiment` subcommand.
 pub fn run(cmd: Command, quiet: bool) -> anyhow::Result<()> {
     match cmd {
-        Command::Score(a) => score(a, quiet),
-        Command::Train(a) => train(a, quiet),
-        Command::Evaluate(a) => evaluate(a),
+        Command::Score(a) => score(*a, quiet),
+        Command::Train(a) => train(*a, quiet),
+        Command::Evaluate(a) => evaluate(*a),
     }
 }
 
