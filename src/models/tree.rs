@@ -102,6 +102,10 @@ impl Tree {
             let mut idx = [0usize; GROUP];
             let m = o.len();
             for _ in 0..depth {
+                // Leaves are fixed points of the walk: stop once every row is at one.
+                if idx[..m].iter().all(|&i| nodes[i].left == 0) {
+                    break;
+                }
                 for (j, ij) in idx.iter_mut().enumerate().take(m) {
                     let nd = &nodes[*ij];
                     let v = xr[j * p + nd.feature as usize];
