@@ -282,7 +282,11 @@ impl Acc {
 
 type Shards = Vec<FxHashMap<Box<str>, Acc>>;
 
-fn fold_into<T: Sync>(shards: &mut Shards, batch: &[ParsedChunk<T>], apply: impl Fn(&mut Acc, &T) + Sync) {
+fn fold_into<T: Sync>(
+    shards: &mut Shards,
+    batch: &[ParsedChunk<T>],
+    apply: impl Fn(&mut Acc, &T) + Sync,
+) {
     shards.par_iter_mut().enumerate().for_each(|(s, map)| {
         for chunk in batch {
             for row in &chunk.shards[s] {
@@ -398,11 +402,7 @@ impl Tally {
             let e = self.cohorts.entry(y * 12 + i64::from(m) - 1).or_default();
             e.0 += 1;
             // The first purchase day after d0.
-            let next = a
-                .purchases
-                .iter()
-                .map(|&p| t.day_of(p))
-                .find(|&d| d > d0);
+            let next = a.purchases.iter().map(|&p| t.day_of(p)).find(|&d| d > d0);
             for (i, &k) in RETENTION_DAYS.iter().enumerate() {
                 if d0 + k <= cutoff_day {
                     e.1[i] += 1;
@@ -595,7 +595,11 @@ pub fn read_scores_from(path: &Path, r: impl std::io::Read) -> Result<Vec<ScoreR
         .clone();
     let find = |name: &str| header.iter().position(|h| h.trim() == name);
     let need = |name: &str| find(name).ok_or_else(|| bad(1, format!("no `{name}` column")));
-    let (ci, cv, ct) = (need("customer_id")?, need("predicted_value")?, need("tier")?);
+    let (ci, cv, ct) = (
+        need("customer_id")?,
+        need("predicted_value")?,
+        need("tier")?,
+    );
     let cs = find("lifecycle_stage");
     let mut rows = Vec::new();
     let mut rec = csv::StringRecord::new();
@@ -612,12 +616,22 @@ pub fn read_scores_from(path: &Path, r: impl std::io::Read) -> Result<Vec<ScoreR
             .parse()
             .ok()
             .filter(|v: &f64| v.is_finite())
-            .ok_or_else(|| bad(line, format!("`predicted_value` not a number: `{}`", get(cv))))?;
+            .ok_or_else(|| {
+                bad(
+                    line,
+                    format!("`predicted_value` not a number: `{}`", get(cv)),
+                )
+            })?;
         let tier = match get(ct) {
             "A" => Tier::A,
             "B" => Tier::B,
             "C" => Tier::C,
-            other => return Err(bad(line, format!("`tier` must be A, B or C, not `{other}`"))),
+            other => {
+                return Err(bad(
+                    line,
+                    format!("`tier` must be A, B or C, not `{other}`"),
+                ))
+            }
         };
         rows.push(ScoreRow {
             customer_id: get(ci).to_string(),

@@ -98,7 +98,10 @@ fn conversion_within_seven_days() {
     let k = run(ORDERS, Some(EVENTS), None);
     // Window [05-25, 06-24): c1 open 06-02 and click 06-03 are followed by the 06-05
     // purchase; c2's 06-12 visit is not; c5's 06-28 like is too late, c2's 05-20 too early.
-    assert_eq!((k.conversion_interactions, k.converted_interactions), (3, 2));
+    assert_eq!(
+        (k.conversion_interactions, k.converted_interactions),
+        (3, 2)
+    );
     close(k.conversion_rate, 2.0 / 3.0);
 }
 
@@ -114,13 +117,22 @@ fn cohort_retention_by_hand() {
     // 2025-03: c1 (next day 03-11 → D1, D7, D30) and c2 (same-day 2nd order does not count;
     // next purchase day 04-15 = 26 days → D30 only).
     assert_eq!(k.cohorts[1].new_customers, 2);
-    assert_eq!([cell(1, 0), cell(1, 1), cell(1, 2)], [(2, 1), (2, 1), (2, 2)]);
+    assert_eq!(
+        [cell(1, 0), cell(1, 1), cell(1, 2)],
+        [(2, 1), (2, 1), (2, 2)]
+    );
     close(k.cohorts[1].retention[0].rate, 0.5);
     close(k.cohorts[1].retention[2].rate, 1.0);
     // 2025-02 (c6) and 2025-05 (c7): one customer each, never back.
-    assert_eq!([cell(0, 0), cell(0, 2), cell(2, 2)], [(1, 0), (1, 0), (1, 0)]);
+    assert_eq!(
+        [cell(0, 0), cell(0, 2), cell(2, 2)],
+        [(1, 0), (1, 0), (1, 0)]
+    );
     // 2025-06: c3 first bought 06-29: eligible for D1 only (06-30 <= as-of day).
-    assert_eq!([cell(3, 0), cell(3, 1), cell(3, 2)], [(1, 0), (0, 0), (0, 0)]);
+    assert_eq!(
+        [cell(3, 0), cell(3, 1), cell(3, 2)],
+        [(1, 0), (0, 0), (0, 0)]
+    );
     assert_eq!(k.cohorts[3].retention[1].rate, None);
 }
 
@@ -138,7 +150,10 @@ fn arpu_arppu_and_average_order_value() {
     // Period: c1 200 (duplicate o1 once) − 30 refund, c3 60 → 230 net, 2 purchases,
     // paying c1, c3; active also c2 (visit) and c5 (like).
     assert_eq!(k.net_spend, 230.0);
-    assert_eq!((k.purchases, k.paying_customers, k.active_customers), (2, 2, 4));
+    assert_eq!(
+        (k.purchases, k.paying_customers, k.active_customers),
+        (2, 2, 4)
+    );
     close(k.arpu, 57.5);
     close(k.arppu, 115.0);
     close(k.average_order_value, 115.0);
@@ -146,7 +161,11 @@ fn arpu_arppu_and_average_order_value() {
 
 #[test]
 fn lifecycle_counts() {
-    let k = run(ORDERS, Some(EVENTS), Some("customer_id,first_seen_at\nc8,2025-01-01\nc9,2025-08-01\n"));
+    let k = run(
+        ORDERS,
+        Some(EVENTS),
+        Some("customer_id,first_seen_at\nc8,2025-01-01\nc9,2025-08-01\n"),
+    );
     // c5 (events only) and c8 (listed) potential; c9 first seen after T; c4 only after T.
     // c3 new (first 1 day ago); c1 active (last purchase 25 days); c2 active (visit 18 days);
     // c7 silent (60 days); c6 churned (149 days).
@@ -157,14 +176,24 @@ fn lifecycle_counts() {
         .collect();
     assert_eq!(
         counts,
-        [("potential", 2), ("new", 1), ("active", 2), ("silent", 1), ("churned", 1)]
+        [
+            ("potential", 2),
+            ("new", 1),
+            ("active", 2),
+            ("silent", 1),
+            ("churned", 1)
+        ]
     );
     assert_eq!(k.customers, 7);
 }
 
 #[test]
 fn ratios_without_denominators_are_none() {
-    let k = run("customer_id,ordered_at,amount\nc1,2020-01-01,10\n", None, None);
+    let k = run(
+        "customer_id,ordered_at,amount\nc1,2020-01-01,10\n",
+        None,
+        None,
+    );
     assert_eq!(k.push_open_rate, None);
     assert_eq!(k.conversion_rate, None);
     assert_eq!(k.arppu, None);
@@ -182,5 +211,9 @@ fn tier_sizes_and_value_shares() {
     close(t[0].value_share, 19.0 / 25.0);
     close(t[1].value_share, 5.0 / 25.0);
     close(t[2].value_share, 1.0 / 25.0);
-    assert!(read_scores_from(Path::new("s.csv"), "customer_id,predicted_value,tier\na,1,D\n".as_bytes()).is_err());
+    assert!(read_scores_from(
+        Path::new("s.csv"),
+        "customer_id,predicted_value,tier\na,1,D\n".as_bytes()
+    )
+    .is_err());
 }

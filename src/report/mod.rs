@@ -60,7 +60,7 @@ pub struct GainCurve {
 pub fn gain_curve(predicted: &[f64], actual: &[f64]) -> Option<Vec<(f64, f64)>> {
     let n = predicted.len();
     let total: f64 = actual.iter().sum();
-    if n == 0 || n != actual.len() || !(total > 0.0) {
+    if n == 0 || n != actual.len() || total.is_nan() || total <= 0.0 {
         return None;
     }
     let mut order: Vec<usize> = (0..n).collect();
@@ -87,11 +87,11 @@ pub fn gain_curve_from_deciles(deciles: &[DecileRow]) -> Option<Vec<(f64, f64)>>
         .iter()
         .map(|d| d.count as f64 * d.mean_actual.unwrap_or(0.0))
         .sum();
-    if n == 0 || !(total > 0.0) {
+    if n == 0 || total.is_nan() || total <= 0.0 {
         return None;
     }
     let mut rows: Vec<&DecileRow> = deciles.iter().collect();
-    rows.sort_by(|a, b| b.decile.cmp(&a.decile));
+    rows.sort_by_key(|d| std::cmp::Reverse(d.decile));
     let mut points = vec![(0.0, 0.0)];
     let (mut k, mut cum) = (0usize, 0.0);
     for d in rows.iter().filter(|d| d.count > 0) {
@@ -162,16 +162,21 @@ pub fn read_actuals(path: &Path) -> Result<Vec<(String, f64)>> {
     let mut rdr = csv::Reader::from_path(path).map_err(|e| bad(0, e.to_string()))?;
     let header = rdr.headers().map_err(|e| bad(1, e.to_string()))?.clone();
     let find = |name: &str| {
-        header
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| bad(1, format!("no `{name}` column; build it with `ltv features --label`")))
+        header.iter().position(|h| h.trim() == name).ok_or_else(|| {
+            bad(
+                1,
+                format!("no `{name}` column; build it with `ltv features --label`"),
+            )
+        })
     };
     let (ci, cf) = (find("customer_id")?, find("future_spend")?);
     let mut out = Vec::new();
     let mut rec = csv::StringRecord::new();
     let mut line = 1u64;
-    while rdr.read_record(&mut rec).map_err(|e| bad(line + 1, e.to_string()))? {
+    while rdr
+        .read_record(&mut rec)
+        .map_err(|e| bad(line + 1, e.to_string()))?
+    {
         line += 1;
         let v = rec.get(cf).unwrap_or("").trim();
         let spend = if v.is_empty() {
@@ -217,9 +222,9 @@ pub fn report_gain_curve(input: &ReportInput<'_>) -> Option<GainCurve> {
 }
 
 fn figure(out: &mut String, id: &str, title: &str, note: &str, body: &str) {
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<figure class=\"chart\" id=\"{id}\"><h2>{}</h2>{body}<figcaption>{}</figcaption></figure>\n",
+        "<figure class=\"chart\" id=\"{id}\"><h2>{}</h2>{body}<figcaption>{}</figcaption></figure>",
         esc(title),
         esc(note)
     );
@@ -398,7 +403,7 @@ fn chart_funnel(k: &Kpis) -> String {
         "Lifecycle stages",
         &items,
         "customers (bar width ∝ count)",
-        "lifecycle stage at the as-of date",
+        "stage",
         "#3d7ab8",
         true,
     )
@@ -426,7 +431,11 @@ fn chart_distribution(scores: &[ScoreRow]) -> String {
         };
         counts[b][t] += 1;
     }
-    let max = counts.iter().map(|b| b.iter().sum::<u64>()).max().unwrap_or(1) as f64;
+    let max = counts
+        .iter()
+        .map(|b| b.iter().sum::<u64>())
+        .max()
+        .unwrap_or(1) as f64;
     let h = 340.0;
     let (x0, x1, y0, y1) = svg::plot_box(h);
     let x = Scale {
@@ -471,6 +480,7 @@ fn chart_distribution(scores: &[ScoreRow]) -> String {
     svg::x_axis(&mut s, h, &x, &|v| num(v));
     svg::legend(
         &mut s,
+        svg::TOP,
         &[
             (svg::TIER_COLORS[0], "tier A"),
             (svg::TIER_COLORS[1], "tier B"),
@@ -524,7 +534,9 @@ fn chart_gain(g: Option<&GainCurve>) -> String {
     for (i, &(px, py)) in g.points.iter().enumerate() {
         let (sx, sy) = (x.at(px), y.at(py));
         let keep = i + 1 == g.points.len()
-            || last.is_none_or(|(lx, ly)| (sx - lx).abs() >= 0.5 || (sy - ly).abs() >= 0.5);
+            || last.map_or(true, |(lx, ly)| {
+                (sx - lx).abs() >= 0.5 || (sy - ly).abs() >= 0.5
+            });
         if keep {
             let _ = write!(pts, "{},{} ", c(sx), c(sy));
             last = Some((sx, sy));
@@ -535,11 +547,7 @@ fn chart_gain(g: Option<&GainCurve>) -> String {
         "<polyline class=\"curve\" points=\"{}\"/>",
         pts.trim_end()
     );
-    if let Some(&(px, py)) = g
-        .points
-        .iter()
-        .find(|p| p.0 >= 0.1 - 1e-12)
-    {
+    if let Some(&(px, py)) = g.points.iter().find(|p| p.0 >= 0.1 - 1e-12) {
         let _ = write!(
             s,
             "<circle class=\"marker\" cx=\"{}\" cy=\"{}\" r=\"4\"/><text class=\"value\" x=\"{}\" y=\"{}\">top {} → {} of spend</text>",
@@ -553,6 +561,7 @@ fn chart_gain(g: Option<&GainCurve>) -> String {
     }
     svg::legend(
         &mut s,
+        y1 - 24.0,
         &[("#c0392b", "model"), ("#9aa5b1", "random order")],
     );
     svg::axis_labels(
@@ -620,6 +629,7 @@ fn chart_calibration(m: Option<&ModelFile>) -> String {
     svg::x_categories(&mut s, h, &labels);
     svg::legend(
         &mut s,
+        svg::TOP,
         &[(colors[0], "mean predicted"), (colors[1], "mean actual")],
     );
     svg::axis_labels(
@@ -718,7 +728,7 @@ fn chart_importance(m: Option<&ModelFile>) -> String {
     hbar_chart(
         title,
         &items,
-        "importance (share of the model's total split gain)",
+        "importance (share, from the model file)",
         "feature",
         "#1b7f5f",
         false,
@@ -732,12 +742,12 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:0 0 8px}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:10px;margin-bottom:18px}
 .card{background:#fff;border-radius:8px;padding:10px 12px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 .card .k{color:#5c6b7a;font-size:12px}.card .v{font-size:20px;font-weight:600}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(740px,1fr));gap:16px}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(740px,1fr));gap:16px}
 figure.chart{background:#fff;border-radius:8px;margin:0;padding:14px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 figcaption{color:#5c6b7a;font-size:12px;margin-top:6px}
 svg{max-width:100%;height:auto;display:block}
 .tick{font-size:11px;fill:#3d4a57}.axis-label{font-size:12px;fill:#1d2733;font-weight:600}
-.axis{stroke:#7b8794;stroke-width:1}.grid{stroke:#e4e7eb;stroke-width:1}
+.axis{stroke:#7b8794;stroke-width:1}.gridline{stroke:#e4e7eb;stroke-width:1}
 .value{font-size:11px;fill:#1d2733}.cell-text{font-size:12px;font-weight:600}.cell-sub{font-size:11px}
 .cell{stroke:#fff}.baseline{stroke:#9aa5b1;stroke-dasharray:5 4;stroke-width:1.5}
 .curve{fill:none;stroke:#c0392b;stroke-width:2.5}.marker{fill:#c0392b}
@@ -755,9 +765,9 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>ltv report</title><style>");
     out.push_str(CSS);
     out.push_str("</style></head><body><main>\n");
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<h1>Customer value report</h1><p class=\"sub\">as of {} · KPIs over the last {} days · {} customers · {} scored{}</p>\n",
+        "<h1>Customer value report</h1><p class=\"sub\">as of {} · KPIs over the last {} days · {} customers · {} scored{}</p>",
         esc(&k.as_of),
         k.period_days,
         k.customers,
@@ -779,7 +789,10 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
         ("net spend", num(k.net_spend)),
         ("ARPU", opt(k.arpu, |v| format!("{v:.2}"))),
         ("ARPPU", opt(k.arppu, |v| format!("{v:.2}"))),
-        ("average order value", opt(k.average_order_value, |v| format!("{v:.2}"))),
+        (
+            "average order value",
+            opt(k.average_order_value, |v| format!("{v:.2}")),
+        ),
         ("active customers", k.active_customers.to_string()),
         ("paying customers", k.paying_customers.to_string()),
     ];
@@ -808,7 +821,7 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
         }
         out.push_str("</table>\n");
     }
-    out.push_str("<div class=\"grid\">\n");
+    out.push_str("<div class=\"charts\">\n");
     let gain = report_gain_curve(input);
     figure(
         &mut out,
@@ -835,9 +848,11 @@ pub fn render_html(input: &ReportInput<'_>) -> String {
         &mut out,
         CHART_IDS[3],
         "Gain curve",
-        &gain.as_ref().map_or("No actual values available.".to_string(), |g| {
-            format!("Actual values: {}. Dashed: random order.", g.source)
-        }),
+        &gain
+            .as_ref()
+            .map_or("No actual values available.".to_string(), |g| {
+                format!("Actual values: {}. Dashed: random order.", g.source)
+            }),
         &chart_gain(gain.as_ref()),
     );
     figure(

@@ -63,7 +63,7 @@ pub fn pct(v: f64) -> String {
 
 /// "Nice" tick values covering `[lo, hi]` (about `n` of them).
 pub fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
-    if !(hi > lo) || !lo.is_finite() || !hi.is_finite() {
+    if hi <= lo || !lo.is_finite() || !hi.is_finite() {
         return vec![lo];
     }
     let raw = (hi - lo) / n.max(1) as f64;
@@ -147,7 +147,7 @@ pub fn y_axis(out: &mut String, height: f64, y: &Scale, fmt: &dyn Fn(f64) -> Str
         let py = c(y.at(t));
         let _ = write!(
             out,
-            "<line class=\"grid\" x1=\"{}\" y1=\"{py}\" x2=\"{}\" y2=\"{py}\"/><text class=\"tick\" x=\"{}\" y=\"{py}\" dy=\"0.32em\" text-anchor=\"end\">{}</text>",
+            "<line class=\"gridline\" x1=\"{}\" y1=\"{py}\" x2=\"{}\" y2=\"{py}\"/><text class=\"tick\" x=\"{}\" y=\"{py}\" dy=\"0.32em\" text-anchor=\"end\">{}</text>",
             c(x0),
             c(x1),
             c(x0 - 6.0),
@@ -210,20 +210,20 @@ pub fn x_categories(out: &mut String, height: f64, labels: &[(f64, String)]) {
     }
 }
 
-/// A legend row of coloured squares and names at the top right of the plot.
-pub fn legend(out: &mut String, items: &[(&str, &str)]) {
-    let mut x = WIDTH - RIGHT - 110.0 * items.len() as f64;
+/// A legend row of coloured squares and names at the right of the plot, top at `y`.
+pub fn legend(out: &mut String, y: f64, items: &[(&str, &str)]) {
+    let mut x = WIDTH - RIGHT - 120.0 * items.len() as f64;
     for (color, name) in items {
         let _ = write!(
             out,
             "<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{color}\"/><text class=\"tick\" x=\"{}\" y=\"{}\">{}</text>",
             c(x),
-            c(TOP),
+            c(y),
             c(x + 16.0),
-            c(TOP + 10.0),
+            c(y + 10.0),
             esc(name)
         );
-        x += 110.0;
+        x += 120.0;
     }
 }
 
@@ -255,7 +255,10 @@ mod tests {
     #[test]
     fn ticks_are_nice_and_cover_the_range() {
         assert_eq!(ticks(0.0, 1.0, 5), vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
-        assert_eq!(ticks(0.0, 100.0, 5), vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
+        assert_eq!(
+            ticks(0.0, 100.0, 5),
+            vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]
+        );
         assert_eq!(ticks(0.0, 7.0, 6), vec![0.0, 2.0, 4.0, 6.0]);
     }
 

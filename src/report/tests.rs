@@ -17,7 +17,13 @@ fn gain_curve_by_hand() {
     let g = gain_curve(&[1.0, 3.0, 0.0, 2.0], &[5.0, 10.0, 5.0, 0.0]).unwrap();
     assert_eq!(
         g,
-        vec![(0.0, 0.0), (0.25, 0.5), (0.5, 0.5), (0.75, 0.75), (1.0, 1.0)]
+        vec![
+            (0.0, 0.0),
+            (0.25, 0.5),
+            (0.5, 0.5),
+            (0.75, 0.75),
+            (1.0, 1.0)
+        ]
     );
     // A tie group is one step, whatever the input order.
     let a = gain_curve(&[2.0, 2.0, 1.0], &[4.0, 0.0, 4.0]).unwrap();
@@ -86,7 +92,8 @@ fn migration_matrix_by_hand() {
 fn page_has_every_chart_and_is_deterministic() {
     let opts = crate::data::ReadOptions::default();
     let as_of = crate::data::Cutoff::parse("2025-06-30", &opts.time).unwrap();
-    let orders = "customer_id,ordered_at,amount\na,2025-03-01,10\na,2025-03-02,20\nb,2025-06-01,5\n";
+    let orders =
+        "customer_id,ordered_at,amount\na,2025-03-01,10\na,2025-03-02,20\nb,2025-06-01,5\n";
     let inputs = crate::features::Inputs {
         orders: crate::data::Source::from_bytes("o.csv", orders.as_bytes()),
         events: None,

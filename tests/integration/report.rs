@@ -7,7 +7,12 @@ use std::time::{Duration, Instant};
 /// The Chromium binary, or a failure that says how to install it (unless
 /// `LTV_SKIP_BROWSER_TESTS=1`, then `None`).
 fn chromium() -> Option<PathBuf> {
-    for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
+    for name in [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ] {
         if let Ok(out) = Command::new("sh")
             .args(["-c", &format!("command -v {name}")])
             .output()
@@ -78,27 +83,85 @@ fn ok(dir: &Path, args: &[&str]) {
 fn report_end_to_end_in_headless_chromium() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    ok(d, &["synth", "--customers", "1500", "--seed", "11", "-o", "data"]);
+    ok(
+        d,
+        &["synth", "--customers", "1500", "--seed", "11", "-o", "data"],
+    );
     let data = ["--orders", "data/orders.csv", "--events", "data/events.csv"];
     let with = |head: &[&'static str], tail: &[&'static str]| -> Vec<&'static str> {
-        head.iter().chain(data.iter()).chain(tail).copied().collect()
+        head.iter()
+            .chain(data.iter())
+            .chain(tail)
+            .copied()
+            .collect()
     };
     ok(
         d,
         &with(
             &["train"],
-            &["--cutoff", "2025-03-31", "--horizon", "90d", "--model", "tree", "--folds", "3", "-o", "m.json"],
+            &[
+                "--cutoff",
+                "2025-03-31",
+                "--horizon",
+                "90d",
+                "--model",
+                "tree",
+                "--folds",
+                "3",
+                "-o",
+                "m.json",
+            ],
         ),
     );
-    ok(d, &with(&["score", "--model", "m.json"], &["--as-of", "2025-06-30", "-o", "scores.csv"]));
-    ok(d, &with(&["score", "--model", "m.json"], &["--as-of", "2025-05-31", "-o", "prev.csv"]));
     ok(
         d,
-        &with(&["features"], &["--cutoff", "2025-06-30", "--horizon", "90d", "--label", "-o", "features.csv"]),
+        &with(
+            &["score", "--model", "m.json"],
+            &["--as-of", "2025-06-30", "-o", "scores.csv"],
+        ),
+    );
+    ok(
+        d,
+        &with(
+            &["score", "--model", "m.json"],
+            &["--as-of", "2025-05-31", "-o", "prev.csv"],
+        ),
+    );
+    ok(
+        d,
+        &with(
+            &["features"],
+            &[
+                "--cutoff",
+                "2025-06-30",
+                "--horizon",
+                "90d",
+                "--label",
+                "-o",
+                "features.csv",
+            ],
+        ),
     );
     let report_args = with(
-        &["report", "--scores", "scores.csv", "--previous-scores", "prev.csv", "--model", "m.json", "--actuals", "features.csv"],
-        &["--customers", "data/customers.csv", "--as-of", "2025-06-30", "-o", "report.html"],
+        &[
+            "report",
+            "--scores",
+            "scores.csv",
+            "--previous-scores",
+            "prev.csv",
+            "--model",
+            "m.json",
+            "--actuals",
+            "features.csv",
+        ],
+        &[
+            "--customers",
+            "data/customers.csv",
+            "--as-of",
+            "2025-06-30",
+            "-o",
+            "report.html",
+        ],
     );
     ok(d, &report_args);
     let html = std::fs::read_to_string(d.join("report.html")).unwrap();
@@ -110,16 +173,48 @@ fn report_end_to_end_in_headless_chromium() {
     assert!(!html.contains("<script") && !html.contains("https://"));
 
     // JSON KPIs: tier counts add up to the scored customers, stages to all customers.
-    let r = ltv(d, &with(&["report", "--scores", "scores.csv"], &["--as-of", "2025-06-30", "--format", "json"]));
+    let r = ltv(
+        d,
+        &with(
+            &["report", "--scores", "scores.csv"],
+            &["--as-of", "2025-06-30", "--format", "json"],
+        ),
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let k: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let (_, scored) = read_csv(&d.join("scores.csv"));
-    let tier_sum: u64 = k["tiers"].as_array().unwrap().iter().map(|t| t["customers"].as_u64().unwrap()).sum();
+    let tier_sum: u64 = k["tiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["customers"].as_u64().unwrap())
+        .sum();
     assert_eq!(tier_sum as usize, scored.len());
-    let stage_sum: u64 = k["lifecycle"].as_array().unwrap().iter().map(|s| s["customers"].as_u64().unwrap()).sum();
+    let stage_sum: u64 = k["lifecycle"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["customers"].as_u64().unwrap())
+        .sum();
     assert_eq!(stage_sum, k["customers"].as_u64().unwrap());
     assert!(k["cohorts"].as_array().unwrap().len() >= 6);
-    for key in ["push_open_rate", "click_rate", "conversion_rate", "repurchase_rate_3m", "arpu", "arppu", "average_order_value"] {
+    // Lifecycle counts agree with the `lifecycle_stage` column of `ltv features` at the same date.
+    let (fh, frows) = read_csv(&d.join("features.csv"));
+    let sc = crate::common::col(&fh, "lifecycle_stage");
+    for s in k["lifecycle"].as_array().unwrap() {
+        let name = s["stage"].as_str().unwrap();
+        let want = frows.iter().filter(|r| r[sc] == name).count() as u64;
+        assert_eq!(s["customers"].as_u64().unwrap(), want, "stage {name}");
+    }
+    for key in [
+        "push_open_rate",
+        "click_rate",
+        "conversion_rate",
+        "repurchase_rate_3m",
+        "arpu",
+        "arppu",
+        "average_order_value",
+    ] {
         let v = k[key].as_f64().unwrap_or_else(|| panic!("{key} missing"));
         assert!(v.is_finite() && v >= 0.0, "{key} = {v}");
     }
@@ -128,16 +223,28 @@ fn report_end_to_end_in_headless_chromium() {
     let url = format!("file://{}", d.join("report.html").display());
     let profile = tempfile::tempdir().unwrap();
     let dom = run_chromium(&bin, profile.path(), &["--dump-dom".to_string()], &url);
-    assert!(dom.contains("Customer value report"), "rendered DOM: {}", &dom[..dom.len().min(500)]);
+    assert!(
+        dom.contains("Customer value report"),
+        "rendered DOM: {}",
+        &dom[..dom.len().min(500)]
+    );
     for id in ltv::report::CHART_IDS {
-        let at = dom.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id} in the rendered DOM"));
+        let at = dom
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no #{id} in the rendered DOM"));
         let end = at + dom[at..].find("</figure>").expect("figure end");
         let fig = &dom[at..end];
         assert!(fig.contains("<svg"), "#{id} has no <svg>");
         assert!(!fig.contains("class=\"empty\""), "#{id} is a placeholder");
-        let drawn = ["<rect", "<polyline", "<circle", "<path"].iter().map(|t| fig.matches(t).count()).sum::<usize>();
+        let drawn = ["<rect", "<polyline", "<circle", "<path"]
+            .iter()
+            .map(|t| fig.matches(t).count())
+            .sum::<usize>();
         assert!(drawn >= 2, "#{id} draws {drawn} shapes");
-        assert!(fig.contains("class=\"axis-label\""), "#{id} has no axis labels");
+        assert!(
+            fig.contains("class=\"axis-label\""),
+            "#{id} has no axis labels"
+        );
         assert!(fig.contains("<h2>"), "#{id} has no title");
     }
     let png = d.join("report.png");
@@ -145,7 +252,10 @@ fn report_end_to_end_in_headless_chromium() {
     run_chromium(
         &bin,
         profile2.path(),
-        &[format!("--screenshot={}", png.display()), "--window-size=1600,2600".to_string()],
+        &[
+            format!("--screenshot={}", png.display()),
+            "--window-size=1600,2600".to_string(),
+        ],
         &url,
     );
     let size = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);

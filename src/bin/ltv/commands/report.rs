@@ -58,18 +58,14 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let as_of = settings::cutoff(&args.as_of, &read)?;
     let period_days = settings::horizon_days(&args.period)
         .with_context(|| format!("invalid --period `{}`", args.period))?;
-    let model = args
-        .model
-        .as_deref()
-        .map(ModelFile::load)
-        .transpose()?;
-    let lifecycle = model.as_ref().map_or_else(LifecycleThresholds::default, |m| {
-        LifecycleThresholds {
+    let model = args.model.as_deref().map(ModelFile::load).transpose()?;
+    let lifecycle = model
+        .as_ref()
+        .map_or_else(LifecycleThresholds::default, |m| LifecycleThresholds {
             new_within_days: m.lifecycle.new_within_days,
             silent_after_days: m.lifecycle.silent_after_days,
             churned_after_days: m.lifecycle.churned_after_days,
-        }
-    });
+        });
     let scores = read_scores(&args.scores)?;
     let params = KpiParams {
         as_of,
