@@ -2,6 +2,5 @@
 mod common;
 mod features;
 mod models;
-mod report;
 mod sentiment;
 mod synth;
