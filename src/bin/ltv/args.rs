@@ -45,6 +45,8 @@ pub enum Command {
     Evaluate(commands::evaluate::Args),
     #[command(about = "Score every customer: predicted value, churn risk, P(alive), stage, tier")]
     Score(commands::score::Args),
+    #[command(about = "KPIs from the logs and a self-contained HTML report with charts")]
+    Report(commands::report::Args),
     /// Inspect model files.
     #[command(subcommand)]
     Model(commands::model::Command),

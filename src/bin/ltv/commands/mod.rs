@@ -2,6 +2,7 @@
 pub mod evaluate;
 pub mod features;
 pub mod model;
+pub mod report;
 pub mod score;
 pub mod sentiment;
 pub mod synth;
@@ -25,6 +26,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Train(a) => train::run(a, quiet),
         Command::Evaluate(a) => evaluate::run(a, quiet),
         Command::Score(a) => score::run(a, quiet),
+        Command::Report(a) => report::run(a, quiet),
         Command::Model(c) => model::run(c, quiet),
     }
 }
