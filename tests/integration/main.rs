@@ -2,5 +2,6 @@
 mod common;
 mod features;
 mod models;
+mod report;
 mod sentiment;
 mod synth;
