@@ -17,6 +17,7 @@ fn inputs(dir: &Path) -> Inputs<'static> {
         orders: open("orders.csv"),
         events: Some(open("events.csv")),
         customers: Some(open("customers.csv")),
+        comments: None,
     }
 }
 

@@ -129,7 +129,8 @@ pub fn train(job: TrainJob<'_>, progress: Progress<'_>) -> Result<TrainOutcome> 
         lifecycle: job.lifecycle,
     };
     let table = build_features(job.inputs, &params, &job.read, &|_| {})?;
-    let names: Vec<String> = FeatureTable::numeric_feature_names()
+    let names: Vec<String> = table
+        .numeric_feature_names()
         .into_iter()
         .map(String::from)
         .collect();
@@ -210,17 +211,22 @@ pub fn train(job: TrainJob<'_>, progress: Progress<'_>) -> Result<TrainOutcome> 
 }
 
 fn dataset_for(model: &ModelFile, table: &FeatureTable) -> Result<Dataset> {
-    let known = FeatureTable::numeric_feature_names();
+    let known = table.numeric_feature_names();
     if let Some(missing) = model
         .feature_names
         .iter()
         .find(|n| !known.contains(&n.as_str()))
     {
+        let is_comment_column = crate::features::table::COMMENT_COLUMNS
+            .iter()
+            .any(|c| c.name == missing.as_str());
         return Err(Error::ModelFile {
             path: PathBuf::from("<model>"),
-            reason: format!(
-                "the model uses feature `{missing}`, which this ltv does not compute; retrain the model"
-            ),
+            reason: if is_comment_column {
+                format!("the model uses comment feature `{missing}`: pass the comments file (--comments)")
+            } else {
+                format!("the model uses feature `{missing}`, which this ltv does not compute; retrain the model")
+            },
         });
     }
     Dataset::from_table(table, &model.feature_names, model.hyperparameters.time_unit)

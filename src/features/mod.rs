@@ -5,6 +5,7 @@
 //! ids, the ids of their orders), not with the number of rows. Only rows at or before the cutoff
 //! reach any feature; rows in `(cutoff, cutoff + horizon]` reach only the label columns.
 pub mod accumulate;
+pub mod comments;
 pub mod lifecycle;
 pub mod rfm;
 pub mod table;
@@ -27,6 +28,8 @@ pub struct Inputs<'a> {
     pub events: Option<Source<'a>>,
     /// customers.csv
     pub customers: Option<Source<'a>>,
+    /// comments.csv (adds the comment and sentiment columns)
+    pub comments: Option<Source<'a>>,
 }
 
 /// What to build.
@@ -135,15 +138,62 @@ pub fn build_features(
     if let Some(s) = inputs.customers {
         read(s, InputKind::Customers, &mut shards)?;
     }
+    let has_comments = inputs.comments.is_some();
+    let mut comment_shards: Vec<FxHashMap<Box<str>, comments::CommentAcc>> =
+        (0..SHARDS).map(|_| FxHashMap::default()).collect();
+    if let Some(source) = inputs.comments {
+        let scorer = crate::sentiment::SentimentScorer::shared();
+        let r = read_sharded(
+            source,
+            InputKind::Comments,
+            opts,
+            |f| comments::parse_comment(&frame, scorer, f),
+            |batch| {
+                comment_shards
+                    .par_iter_mut()
+                    .enumerate()
+                    .for_each(|(s, map)| {
+                        for chunk in batch {
+                            for row in &chunk.shards[s] {
+                                map.entry(chunk.id(row).into())
+                                    .or_default()
+                                    .add(&row.value, &frame);
+                            }
+                        }
+                    });
+            },
+            &|b| progress(base + b),
+        )?;
+        report.merge(r);
+        // Customers who only wrote comments exist too (first seen at their first comment).
+        for (map, cmap) in shards.iter_mut().zip(&comment_shards) {
+            for (id, c) in cmap {
+                if let Some(ts) = c.first_ts() {
+                    let acc = map.entry(id.clone()).or_default();
+                    acc.first_seen = Some(acc.first_seen.map_or(ts, |f| f.min(ts)));
+                }
+            }
+        }
+    }
     let mut accs: Vec<(Box<str>, CustomerAcc)> = shards
         .into_iter()
         .flat_map(|m| m.into_iter())
         .filter(|(_, a)| a.exists())
         .collect();
     accs.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let comment_of = |id: &str| {
+        comment_shards[crate::data::reader::shard_of(id.as_bytes())]
+            .get(id)
+            .map(|c| c.finish(&frame))
+            .unwrap_or_default()
+    };
     let mut rows: Vec<CustomerFeatures> = accs
         .into_par_iter()
-        .map(|(id, acc)| finalize(id.into(), &acc, &frame, params))
+        .map(|(id, acc)| {
+            let mut f = finalize(id.into(), &acc, &frame, params);
+            f.comments = comment_of(&f.customer_id);
+            f
+        })
         .collect();
     assign_rfm(&mut rows);
     Ok(FeatureTable {
@@ -152,6 +202,7 @@ pub fn build_features(
         horizon_days: params.horizon_days,
         time: opts.time.clone(),
         report,
+        has_comments,
     })
 }
 
@@ -219,6 +270,7 @@ fn finalize(
             future_orders: acc.future_orders,
             future_purchase_days: acc.future_purchase_days(),
         }),
+        comments: Default::default(),
     }
 }
 

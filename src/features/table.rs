@@ -3,6 +3,7 @@
 use crate::data::amount::{amount_to_f64, format_amount};
 use crate::data::reader::ReadReport;
 use crate::data::time::TimeParser;
+use crate::features::comments::CommentFeatures;
 use crate::features::lifecycle::Stage;
 use crate::{Error, Result};
 use rayon::prelude::*;
@@ -63,6 +64,8 @@ pub struct CustomerFeatures {
     pub days_since_first_seen: i64,
     /// The label, when asked for.
     pub label: Option<Label>,
+    /// Comment features (written only when comments were read).
+    pub comments: CommentFeatures,
 }
 
 /// What happened in `(cutoff, cutoff + horizon]`.
@@ -236,6 +239,31 @@ pub static FEATURE_COLUMNS: &[Column] = &[
     )),
 ];
 
+/// The comment columns, written after the features when comments were read.
+pub static COMMENT_COLUMNS: &[Column] = &[
+    column!("comments_total", "comments", true, |f| Cell::Int(
+        f.comments.comments_total.into()
+    )),
+    column!("comments_90d", "comments", true, |f| Cell::Int(
+        f.comments.comments_90d.into()
+    )),
+    column!("sentiment_mean", "score -1..1", true, |f| opt_f(
+        f.comments.sentiment_mean
+    )),
+    column!("sentiment_last", "score -1..1", true, |f| opt_f(
+        f.comments.sentiment_last
+    )),
+    column!("negative_share", "share", true, |f| opt_f(
+        f.comments.negative_share
+    )),
+    column!("rating_mean", "stars 1-5", true, |f| opt_f(
+        f.comments.rating_mean
+    )),
+    column!("days_since_last_comment", "days", true, |f| opt_i(
+        f.comments.days_since_last_comment
+    )),
+];
+
 /// The label columns, written after the features with `--label`.
 pub static LABEL_COLUMNS: &[Column] = &[
     column!("future_spend", "currency", false, |f| f
@@ -278,12 +306,17 @@ pub struct FeatureTable {
     pub time: TimeParser,
     /// What the readers saw and skipped, over all inputs.
     pub report: ReadReport,
+    /// Whether comments were read (the comment columns exist).
+    pub has_comments: bool,
 }
 
 impl FeatureTable {
     /// The columns written: features, then labels if present.
     pub fn columns(&self) -> Vec<&'static Column> {
         let mut cols: Vec<&Column> = FEATURE_COLUMNS.iter().collect();
+        if self.has_comments {
+            cols.extend(COMMENT_COLUMNS.iter());
+        }
         if self.horizon_days.is_some() {
             cols.extend(LABEL_COLUMNS.iter());
         }
@@ -340,10 +373,17 @@ impl FeatureTable {
         Ok(())
     }
 
-    /// Names of the numeric feature columns models may use, in order.
-    pub fn numeric_feature_names() -> Vec<&'static str> {
+    /// Names of the numeric feature columns models may use, in order (the comment columns
+    /// only when comments were read).
+    pub fn numeric_feature_names(&self) -> Vec<&'static str> {
+        let comments: &[Column] = if self.has_comments {
+            COMMENT_COLUMNS
+        } else {
+            &[]
+        };
         FEATURE_COLUMNS
             .iter()
+            .chain(comments)
             .filter(|c| c.numeric)
             .map(|c| c.name)
             .collect()
@@ -357,6 +397,7 @@ impl FeatureTable {
             .map(|n| {
                 FEATURE_COLUMNS
                     .iter()
+                    .chain(COMMENT_COLUMNS.iter().filter(|_| self.has_comments))
                     .chain(LABEL_COLUMNS.iter())
                     .find(|c| c.name == *n)
                     .ok_or_else(|| Error::InvalidParameter {

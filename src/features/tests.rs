@@ -6,11 +6,22 @@ use crate::data::{BadRowPolicy, Cutoff, TimeFormat};
 use proptest::prelude::*;
 
 fn build(orders: &str, events: Option<&str>, cutoff: &str, horizon: Option<i64>) -> FeatureTable {
+    build_with_comments(orders, events, None, cutoff, horizon)
+}
+
+fn build_with_comments(
+    orders: &str,
+    events: Option<&str>,
+    comments: Option<&str>,
+    cutoff: &str,
+    horizon: Option<i64>,
+) -> FeatureTable {
     let opts = ReadOptions::default();
     let inputs = Inputs {
         orders: Source::from_bytes("orders.csv", orders.as_bytes()),
         events: events.map(|e| Source::from_bytes("events.csv", e.as_bytes())),
         customers: None,
+        comments: comments.map(|c| Source::from_bytes("comments.csv", c.as_bytes())),
     };
     let params = FeatureParams {
         cutoff: Cutoff::parse(cutoff, &opts.time).unwrap(),
@@ -110,6 +121,7 @@ fn utc_offset_decides_the_calendar_day() {
         orders: Source::from_bytes("o.csv", orders.as_bytes()),
         events: None,
         customers: None,
+        comments: None,
     };
     let cst = build_features(inputs, &params, &opts, &|_| {}).unwrap();
     assert_eq!(cst.rows[0].orders_total, 1);
@@ -132,6 +144,7 @@ fn skip_policy_reports_bad_rows() {
         orders: Source::from_bytes("o.csv", orders.as_bytes()),
         events: None,
         customers: None,
+        comments: None,
     };
     let t = build_features(inputs, &params, &opts, &|_| {}).unwrap();
     assert_eq!(t.rows[0].orders_total, 1);
@@ -163,9 +176,57 @@ fn render(orders: &[(u8, u32, i32, u8)], events: &[(u8, u32, u8)]) -> (String, S
     (o, e)
 }
 
+fn render_comments(comments: &[(u8, u32, u8)]) -> String {
+    const TEXTS: [&str; 4] = [
+        "质量很好，下次还买",
+        "包装破损，不会再买了",
+        "Great value, love it",
+        "Terrible, never again",
+    ];
+    let mut c = String::from("customer_id,created_at,text,rating\n");
+    for (cust, d, k) in comments {
+        let rating = if k % 2 == 0 { "5" } else { "1" };
+        c.push_str(&format!(
+            "c{cust},{}T10:00:00Z,\"{}\",{rating}\n",
+            day(*d),
+            TEXTS[*k as usize % 4]
+        ));
+    }
+    c
+}
+
+#[test]
+fn comment_features_by_hand() {
+    let orders = "customer_id,ordered_at,amount\nA,2025-01-01,10\n";
+    let comments = "customer_id,created_at,text,rating\n\
+        A,2025-01-02,质量很好，物流也快，下次还买,5\n\
+        A,2025-06-20,包装破损，客服态度差，不会再买了,1\n\
+        A,2025-07-15,太棒了,5\n\
+        B,2025-06-01,😀😀,\n";
+    let t = build_with_comments(orders, None, Some(comments), "2025-06-30", None);
+    let ids: Vec<&str> = t.rows.iter().map(|r| r.customer_id.as_str()).collect();
+    assert_eq!(ids, ["A", "B"]); // B only commented: still a customer
+    let a = &t.rows[0].comments;
+    assert_eq!((a.comments_total, a.comments_90d), (2, 1)); // the 07-15 comment is after T
+    assert_eq!(a.rating_mean, Some(3.0));
+    assert_eq!(a.days_since_last_comment, Some(10));
+    assert_eq!(a.negative_share, Some(0.5)); // one clearly positive, one clearly negative
+    assert!(a.sentiment_last.unwrap() < -0.5);
+    let mean = a.sentiment_mean.unwrap();
+    assert!(mean.abs() < 0.5, "{mean}");
+    let b = &t.rows[1];
+    assert_eq!(b.lifecycle_stage, Stage::Potential);
+    // Emoji only: counted, but no language, so no sentiment.
+    assert_eq!(
+        (b.comments.comments_total, b.comments.sentiment_mean),
+        (1, None)
+    );
+    assert!(t.numeric_feature_names().contains(&"sentiment_mean"));
+}
+
 fn feature_csv(t: &FeatureTable) -> Vec<String> {
     // Feature columns only (drop the label columns at the end).
-    let n = FEATURE_COLUMNS.len();
+    let n = t.columns().len() - LABEL_COLUMNS.len() * usize::from(t.horizon_days.is_some());
     let mut csv = Vec::new();
     t.write_csv(&mut csv).unwrap();
     String::from_utf8(csv)
@@ -185,11 +246,14 @@ proptest! {
         after2 in proptest::collection::vec((0u8..8, 201u32..400, -50i32..500, 0u8..40), 0..40),
         ev_before in proptest::collection::vec((0u8..6, 0u32..=200, 0u8..5), 0..40),
         ev_after in proptest::collection::vec((0u8..8, 201u32..400, 0u8..5), 0..40),
+        cm_before in proptest::collection::vec((0u8..6, 0u32..=200, 0u8..4), 0..20),
+        cm_after in proptest::collection::vec((0u8..8, 201u32..400, 0u8..4), 0..20),
         shuffle_seed in any::<u64>(),
     ) {
         let cutoff = day(200);
         let (o1, e1) = render(&before, &ev_before);
-        let t1 = build(&o1, Some(&e1), &cutoff, Some(120));
+        let c1 = render_comments(&cm_before);
+        let t1 = build_with_comments(&o1, Some(&e1), Some(&c1), &cutoff, Some(120));
         // Add post-cutoff rows at random places (pre-cutoff rows keep their order: among
         // duplicate order ids the first in the file counts), change them, remove them.
         let mut mixed = Vec::with_capacity(before.len() + after.len());
@@ -206,10 +270,12 @@ proptest! {
         }
         let ev_mixed: Vec<_> = ev_after.iter().chain(ev_before.iter()).cloned().collect();
         let (o2, e2) = render(&mixed, &ev_mixed);
-        let t2 = build(&o2, Some(&e2), &cutoff, Some(120));
+        let cm_mixed: Vec<_> = cm_after.iter().chain(cm_before.iter()).cloned().collect();
+        let c2 = render_comments(&cm_mixed);
+        let t2 = build_with_comments(&o2, Some(&e2), Some(&c2), &cutoff, Some(120));
         let changed: Vec<_> = before.iter().chain(after2.iter()).cloned().collect();
         let (o3, e3) = render(&changed, &ev_before);
-        let t3 = build(&o3, Some(&e3), &cutoff, Some(120));
+        let t3 = build_with_comments(&o3, Some(&e3), Some(&c1), &cutoff, Some(120));
         let f1 = feature_csv(&t1);
         prop_assert_eq!(&f1, &feature_csv(&t2));
         prop_assert_eq!(&f1, &feature_csv(&t3));

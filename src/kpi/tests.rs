@@ -47,6 +47,7 @@ fn run(orders: &str, events: Option<&str>, customers: Option<&str>) -> Kpis {
         orders: Source::from_bytes("orders.csv", orders.as_bytes()),
         events: events.map(|e| Source::from_bytes("events.csv", e.as_bytes())),
         customers: customers.map(|c| Source::from_bytes("customers.csv", c.as_bytes())),
+        comments: None,
     };
     compute_kpis(inputs, &KpiParams::new(as_of), &o).unwrap()
 }
@@ -82,6 +83,7 @@ fn interactions_per_month_scale_with_the_period() {
         orders: Source::from_bytes("orders.csv", ORDERS.as_bytes()),
         events: Some(Source::from_bytes("events.csv", EVENTS.as_bytes())),
         customers: None,
+        comments: None,
     };
     let p = KpiParams {
         period_days: 60,

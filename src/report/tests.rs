@@ -98,6 +98,7 @@ fn page_has_every_chart_and_is_deterministic() {
         orders: crate::data::Source::from_bytes("o.csv", orders.as_bytes()),
         events: None,
         customers: None,
+        comments: None,
     };
     let scores = read_scores_from(
         Path::new("s.csv"),

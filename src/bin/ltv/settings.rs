@@ -21,6 +21,11 @@ pub struct InputArgs {
     /// Customers CSV: customer_id [, first_seen_at, acquisition_channel].
     #[arg(long, value_name = "CSV")]
     pub customers: Option<PathBuf>,
+    /// Comments CSV: customer_id, created_at, text [, rating]. Adds the sentiment columns
+    /// (comments_total, comments_90d, sentiment_mean, sentiment_last, negative_share, rating_mean,
+    /// days_since_last_comment).
+    #[arg(long, value_name = "CSV")]
+    pub comments: Option<PathBuf>,
     /// Map contract column names to your file's names, e.g.
     /// `customer_id=user_id,ordered_at=pay_time,amount=gmv`. Without a header, map to 1-based
     /// column numbers (`amount=3`).
@@ -89,6 +94,7 @@ impl InputArgs {
             orders: open(&self.orders)?,
             events: self.events.as_ref().map(open).transpose()?,
             customers: self.customers.as_ref().map(open).transpose()?,
+            comments: self.comments.as_ref().map(open).transpose()?,
         })
     }
 
@@ -107,16 +113,11 @@ impl InputArgs {
 
     /// Total bytes of the input files (for progress bars).
     pub fn total_bytes(&self) -> u64 {
-        [
-            Some(&self.orders),
-            self.events.as_ref(),
-            self.customers.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        .filter_map(|p| std::fs::metadata(p).ok())
-        .map(|m| m.len())
-        .sum()
+        self.paths()
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum()
     }
 }
 

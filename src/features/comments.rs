@@ -1,0 +1,139 @@
+//! Comment features: what customers wrote at or before the cutoff, scored for sentiment
+//! (`crate::sentiment`), folded per customer: counts, mean and last sentiment, negative share,
+//! mean rating, days since the last comment.
+use crate::data::reader::{FieldError, Fields};
+use crate::data::time::SECONDS_PER_DAY;
+use crate::features::accumulate::Frame;
+use crate::sentiment::{Label, Lang, SentimentScorer};
+
+/// A parsed comment: instant, sentiment score (`None` for text with no language, e.g. emoji
+/// only), whether it is negative, rating 1–5.
+#[derive(Debug, Clone, Copy)]
+pub struct CommentRow {
+    ts: i64,
+    score: Option<f64>,
+    negative: bool,
+    rating: Option<u8>,
+}
+
+/// Parses a comments.csv record (customer_id, created_at, text, rating?) and scores its text;
+/// comments after the cutoff are validated, then dropped.
+pub fn parse_comment(
+    frame: &Frame,
+    scorer: &SentimentScorer,
+    f: &Fields<'_>,
+) -> Result<Option<CommentRow>, FieldError> {
+    let ts = frame
+        .time
+        .parse(f.get(1).unwrap_or(b""))
+        .ok_or(FieldError {
+            column: 1,
+            kind: "unparsable timestamp",
+        })?;
+    let rating = match f.get(3).map(<[u8]>::trim_ascii) {
+        None | Some(b"") => None,
+        Some(r) => {
+            let v: f64 = std::str::from_utf8(r)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .filter(|v: &f64| (1.0..=5.0).contains(v))
+                .ok_or(FieldError {
+                    column: 3,
+                    kind: "rating is not a number from 1 to 5",
+                })?;
+            Some(v.round() as u8)
+        }
+    };
+    if ts >= frame.cutoff_end {
+        return Ok(None);
+    }
+    let text = String::from_utf8_lossy(f.get(2).unwrap_or(b""));
+    let s = scorer.score(&text);
+    let scored = s.lang != Lang::Unknown;
+    Ok(Some(CommentRow {
+        ts,
+        score: scored.then_some(s.score),
+        negative: scored && s.label == Label::Negative,
+        rating,
+    }))
+}
+
+/// Per-customer comment accumulator.
+#[derive(Debug, Clone, Default)]
+pub struct CommentAcc {
+    /// Comments at or before the cutoff.
+    pub total: u32,
+    /// Comments in the last 90 days.
+    pub in_90d: u32,
+    scored: u32,
+    score_sum: f64,
+    negative: u32,
+    last: Option<(i64, Option<f64>)>,
+    first_ts: Option<i64>,
+    rating_sum: u32,
+    rating_n: u32,
+}
+
+impl CommentAcc {
+    /// Folds in a comment (rows arrive in file order within a shard).
+    pub fn add(&mut self, row: &CommentRow, frame: &Frame) {
+        self.total += 1;
+        if row.ts >= frame.cutoff_end - 90 * SECONDS_PER_DAY {
+            self.in_90d += 1;
+        }
+        if let Some(s) = row.score {
+            self.scored += 1;
+            self.score_sum += s;
+            self.negative += u32::from(row.negative);
+        }
+        // The latest comment; among equal instants the later row in the file.
+        if self.last.is_none_or(|(t, _)| row.ts >= t) {
+            self.last = Some((row.ts, row.score));
+        }
+        self.first_ts = Some(self.first_ts.map_or(row.ts, |f| f.min(row.ts)));
+        if let Some(r) = row.rating {
+            self.rating_sum += u32::from(r);
+            self.rating_n += 1;
+        }
+    }
+
+    /// The earliest comment instant.
+    pub fn first_ts(&self) -> Option<i64> {
+        self.first_ts
+    }
+
+    /// The customer's comment features.
+    pub fn finish(&self, frame: &Frame) -> CommentFeatures {
+        let cutoff_day = frame.time.day_of(frame.cutoff_end - 1);
+        CommentFeatures {
+            comments_total: self.total,
+            comments_90d: self.in_90d,
+            sentiment_mean: (self.scored > 0).then(|| self.score_sum / f64::from(self.scored)),
+            sentiment_last: self.last.and_then(|(_, s)| s),
+            negative_share: (self.scored > 0)
+                .then(|| f64::from(self.negative) / f64::from(self.scored)),
+            rating_mean: (self.rating_n > 0)
+                .then(|| f64::from(self.rating_sum) / f64::from(self.rating_n)),
+            days_since_last_comment: self.last.map(|(t, _)| cutoff_day - frame.time.day_of(t)),
+        }
+    }
+}
+
+/// A customer's comment features (all empty / zero without comments).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CommentFeatures {
+    /// Comments at or before the cutoff.
+    pub comments_total: u32,
+    /// Comments in `(T − 90 days, T]`.
+    pub comments_90d: u32,
+    /// Mean sentiment score in [-1, 1] of the scored comments.
+    pub sentiment_mean: Option<f64>,
+    /// Sentiment of the latest comment.
+    pub sentiment_last: Option<f64>,
+    /// Share of scored comments labelled negative.
+    pub negative_share: Option<f64>,
+    /// Mean rating (1–5) of the comments that carry one.
+    pub rating_mean: Option<f64>,
+    /// Calendar days since the latest comment.
+    pub days_since_last_comment: Option<i64>,
+}
