@@ -8,12 +8,14 @@
 //! realistic example data.
 #![deny(missing_docs)]
 
+pub mod config;
 pub mod data;
 pub mod error;
 pub mod evaluate;
 pub mod features;
 pub mod io_util;
 pub mod models;
+pub mod monthly;
 pub mod pipeline;
 pub mod sentiment;
 pub mod synth;
