@@ -2,5 +2,6 @@
 mod common;
 mod features;
 mod models;
+mod monthly;
 mod sentiment;
 mod synth;
