@@ -35,6 +35,9 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Writes extra artefacts (e.g. `report.html`) into the temporary run directory.
+pub type ReportHook<'a> = &'a dyn Fn(&Path, &MonthMetrics) -> Result<()>;
+
 /// Callbacks of a run.
 pub struct RunHooks<'a> {
     /// Progress messages (also written to `run.log`).
@@ -44,7 +47,7 @@ pub struct RunHooks<'a> {
     pub after_stage: &'a dyn Fn(&str),
     /// Extra artefacts (e.g. `report.html`), written into the temporary run directory before it
     /// is renamed into place: called with that directory and the month's metrics.
-    pub report: Option<&'a dyn Fn(&Path, &MonthMetrics) -> Result<()>>,
+    pub report: Option<ReportHook<'a>>,
 }
 
 /// The champion the month was compared with.

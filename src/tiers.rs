@@ -511,7 +511,8 @@ mod tests {
         );
         assert_eq!(TierMonth::load(dir.path(), "2025-05").unwrap(), m);
         let tiers = read_customer_tiers(&TierMonth::csv_path(dir.path(), "2025-05")).unwrap();
-        assert_eq!(tiers, vec![("x".into(), Tier::A), ("y,z".into(), Tier::B)]);
+        // n = 2: A = ceil(0.2·2) = 1 customer, A + B = ceil(0.5·2) = 1, so B is empty.
+        assert_eq!(tiers, vec![("x".into(), Tier::A), ("y,z".into(), Tier::C)]);
     }
 
     #[test]
