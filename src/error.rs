@@ -57,6 +57,22 @@ pub enum Error {
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
     // Helpers: add new variants below this line, one per line group, with doc comments.
+    /// A configuration file (`ltv.toml`) that cannot be used.
+    #[error("config `{path}`: {reason}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (names the key).
+        reason: String,
+    },
+    /// Another run holds the lock of an output directory.
+    #[error("`{path}` is held by process {pid}: another `ltv run` is running")]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// The process holding it.
+        pid: u32,
+    },
 }
 
 impl Error {

@@ -8,6 +8,7 @@
 //! realistic example data.
 #![deny(missing_docs)]
 
+pub mod config;
 pub mod data;
 pub mod error;
 pub mod evaluate;
@@ -15,6 +16,7 @@ pub mod features;
 pub mod io_util;
 pub mod kpi;
 pub mod models;
+pub mod monthly;
 pub mod pipeline;
 pub mod report;
 pub mod sentiment;

@@ -3,5 +3,6 @@ mod common;
 mod features;
 mod models;
 mod report;
+mod monthly;
 mod sentiment;
 mod synth;

@@ -47,9 +47,16 @@ pub enum Command {
     Score(commands::score::Args),
     #[command(about = "KPIs from the logs and a self-contained HTML report with charts")]
     Report(commands::report::Args),
-    /// Inspect model files.
+    /// Inspect model files; promote an earlier month's model to champion.
     #[command(subcommand)]
     Model(commands::model::Command),
+    #[command(
+        about = "The monthly job: train, champion/challenger, score, tiers (for cron/Airflow)"
+    )]
+    Run(commands::run::Args),
+    /// Monthly tier re-tune and the migration matrix between months.
+    #[command(subcommand)]
+    Tiers(commands::tiers::Command),
     /// Score, train and evaluate the sentiment models (Chinese and English).
     #[command(subcommand)]
     Sentiment(commands::sentiment::Command),

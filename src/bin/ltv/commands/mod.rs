@@ -3,9 +3,11 @@ pub mod evaluate;
 pub mod features;
 pub mod model;
 pub mod report;
+pub mod run;
 pub mod score;
 pub mod sentiment;
 pub mod synth;
+pub mod tiers;
 pub mod train;
 
 use crate::args::{Cli, Command};
@@ -28,5 +30,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Score(a) => score::run(a, quiet),
         Command::Report(a) => report::run(a, quiet),
         Command::Model(c) => model::run(c, quiet),
+        Command::Run(a) => run::run(a, quiet),
+        Command::Tiers(c) => tiers::run(c, quiet),
     }
 }

@@ -1,4 +1,5 @@
-//! `ltv model …`: inspect model files.
+//! `ltv model …`: inspect model files; promote an earlier month's model to champion.
+use ltv::config::Overrides;
 use ltv::models::file::ModelFile;
 use std::path::PathBuf;
 
@@ -10,11 +11,55 @@ pub enum Command {
         /// The model file.
         file: PathBuf,
     },
+    /// Make an earlier month's model the champion of `ltv run` (roll back): copies
+    /// `<output>/<M>/model.json` to `<output>/champion.json` and names M in `champion.txt`.
+    /// Exit 3 if a run holds the lock.
+    ///
+    /// Example:
+    ///   ltv model promote --month 2025-05 --config ltv.toml
+    #[command(verbatim_doc_comment)]
+    Promote {
+        /// The month whose model becomes champion, `YYYY-MM`.
+        #[arg(long, value_name = "YYYY-MM")]
+        month: String,
+        /// The configuration file (for the output directory).
+        #[arg(long, default_value = "ltv.toml", value_name = "TOML")]
+        config: PathBuf,
+        /// The runs directory (overrides the config and LTV_OUTPUT_DIR).
+        #[arg(long, value_name = "DIR")]
+        output_dir: Option<PathBuf>,
+    },
 }
 
 /// Runs an `ltv model` subcommand.
-pub fn run(cmd: Command, _quiet: bool) -> anyhow::Result<()> {
+pub fn run(cmd: Command, quiet: bool) -> anyhow::Result<()> {
     match cmd {
+        Command::Promote {
+            month,
+            config,
+            output_dir,
+        } => {
+            let cli = Overrides {
+                output_dir,
+                ..Overrides::default()
+            };
+            let result = super::run::load_config(&config, &cli).and_then(|c| {
+                ltv::monthly::promote(&c.output_dir, &month)?;
+                Ok(c.output_dir)
+            });
+            match result {
+                Ok(dir) => {
+                    if !quiet {
+                        eprintln!(
+                            "champion is now {month} (`{}`)",
+                            dir.join("champion.json").display()
+                        );
+                    }
+                    Ok(())
+                }
+                Err(e) => super::run::fail(e),
+            }
+        }
         Command::Show { file } => {
             let m = ModelFile::load(&file)?;
             let text = format!(
