@@ -577,3 +577,52 @@ mod tests {
         let _l = RunLock::acquire(dir.path()).unwrap();
     }
 }
+
+/// The month before `month` (`2025-01` → `2024-12`).
+pub fn previous_month(month: &str) -> Result<String> {
+    let (y, m) = crate::tiers::parse_month(month)?;
+    Ok(if m == 1 {
+        format!("{:04}-12", y - 1)
+    } else {
+        format!("{y:04}-{:02}", m - 1)
+    })
+}
+
+/// Writes `report.html` into a month's (temporary) run directory: KPIs from the configured logs
+/// at the end of the month, tiers from the month's `scores.csv`, calibration and feature
+/// importances from its `model.json`, and the tier migration from the previous month's scores
+/// when that month exists under the output folder. Meant as the [`RunHooks::report`] hook.
+pub fn write_month_report(config: &Config, dir: &Path, metrics: &MonthMetrics) -> Result<()> {
+    use crate::data::Cutoff;
+    use crate::kpi::{compute_kpis, read_scores, KpiParams};
+    let day = month_last_day(&metrics.month)?;
+    let as_of = Cutoff {
+        end_exclusive: config.read.time.day_start(day + 1),
+    };
+    let scores = read_scores(&dir.join("scores.csv"))?;
+    let params = KpiParams {
+        lifecycle: config.lifecycle,
+        ..KpiParams::new(as_of)
+    };
+    let kpis = compute_kpis(config.open_inputs()?, &params, &config.read)?.with_tiers(&scores);
+    let model = crate::models::file::ModelFile::load(&dir.join("model.json")).ok();
+    let previous = config
+        .output_dir
+        .join(previous_month(&metrics.month)?)
+        .join("scores.csv");
+    let previous_scores = if previous.exists() {
+        Some(read_scores(&previous)?)
+    } else {
+        None
+    };
+    crate::report::write_html(
+        &dir.join("report.html"),
+        &crate::report::ReportInput {
+            kpis: &kpis,
+            scores: &scores,
+            previous_scores: previous_scores.as_deref(),
+            model: model.as_ref(),
+            actuals: None,
+        },
+    )
+}

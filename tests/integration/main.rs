@@ -2,7 +2,7 @@
 mod common;
 mod features;
 mod models;
-mod report;
 mod monthly;
+mod report;
 mod sentiment;
 mod synth;

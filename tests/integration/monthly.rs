@@ -167,6 +167,25 @@ fn rerun_of_a_month_is_byte_identical() {
         assert!(v == &second[k], "{k} differs on rerun");
     }
     assert!(first.contains_key("2025-06/scores.csv") && first.contains_key("champion.json"));
+    // Every artefact of the month, the report included (with the May → June tier migration).
+    for f in [
+        "scores.csv",
+        "model.json",
+        "tiers.json",
+        "metrics.json",
+        "report.html",
+        "run.log",
+    ] {
+        assert!(
+            d.path().join("runs/2025-06").join(f).exists(),
+            "{f} missing"
+        );
+    }
+    let html = String::from_utf8_lossy(&first["2025-06/report.html"]).into_owned();
+    assert!(
+        html.contains("chart-tier-migration") && html.contains("<svg"),
+        "report without charts"
+    );
 }
 
 fn kill_at(stage: &str) {

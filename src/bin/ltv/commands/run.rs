@@ -98,10 +98,13 @@ fn inner(args: Args, quiet: bool) -> anyhow::Result<()> {
             eprintln!("{m}");
         }
     };
+    let report = |dir: &std::path::Path, m: &ltv::monthly::MonthMetrics| {
+        ltv::monthly::write_month_report(&config, dir, m)
+    };
     let hooks = RunHooks {
         progress: &progress,
         after_stage: &after_stage,
-        report: None,
+        report: Some(&report),
     };
     let out = run_month(&config, &args.month, &hooks)?;
     if !quiet {
