@@ -549,35 +549,6 @@ fn run_in(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn month_ends() {
-        let day = |y, m, d| days_from_civil(y, m, d);
-        assert_eq!(month_last_day("2025-06").unwrap(), day(2025, 6, 30));
-        assert_eq!(month_last_day("2024-02").unwrap(), day(2024, 2, 29));
-        assert_eq!(month_last_day("2025-12").unwrap(), day(2025, 12, 31));
-        assert!(month_last_day("2025-6").is_err());
-    }
-
-    #[test]
-    fn lock_is_exclusive_and_stale_locks_are_replaced() {
-        let dir = tempfile::tempdir().unwrap();
-        let l = RunLock::acquire(dir.path()).unwrap();
-        match RunLock::acquire(dir.path()) {
-            Err(Error::Locked { pid, .. }) => assert_eq!(pid, std::process::id()),
-            other => panic!("{other:?}"),
-        }
-        drop(l);
-        assert!(!dir.path().join(".lock").exists());
-        // A pid that cannot be alive (above the kernel's pid_max limit of 2^22).
-        std::fs::write(dir.path().join(".lock"), "4194305\n").unwrap();
-        let _l = RunLock::acquire(dir.path()).unwrap();
-    }
-}
-
 /// The month before `month` (`2025-01` → `2024-12`).
 pub fn previous_month(month: &str) -> Result<String> {
     let (y, m) = crate::tiers::parse_month(month)?;
@@ -625,4 +596,33 @@ pub fn write_month_report(config: &Config, dir: &Path, metrics: &MonthMetrics) -
             actuals: None,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_ends() {
+        let day = |y, m, d| days_from_civil(y, m, d);
+        assert_eq!(month_last_day("2025-06").unwrap(), day(2025, 6, 30));
+        assert_eq!(month_last_day("2024-02").unwrap(), day(2024, 2, 29));
+        assert_eq!(month_last_day("2025-12").unwrap(), day(2025, 12, 31));
+        assert!(month_last_day("2025-6").is_err());
+    }
+
+    #[test]
+    fn lock_is_exclusive_and_stale_locks_are_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = RunLock::acquire(dir.path()).unwrap();
+        match RunLock::acquire(dir.path()) {
+            Err(Error::Locked { pid, .. }) => assert_eq!(pid, std::process::id()),
+            other => panic!("{other:?}"),
+        }
+        drop(l);
+        assert!(!dir.path().join(".lock").exists());
+        // A pid that cannot be alive (above the kernel's pid_max limit of 2^22).
+        std::fs::write(dir.path().join(".lock"), "4194305\n").unwrap();
+        let _l = RunLock::acquire(dir.path()).unwrap();
+    }
 }
