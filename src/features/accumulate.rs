@@ -117,34 +117,104 @@ pub fn day32(frame: &Frame, ts: i64) -> i32 {
         .clamp(i64::from(i32::MIN + 1), i64::from(i32::MAX - 1)) as i32
 }
 
-/// The order ids seen so far in one shard, for de-duplication: one table per shard keyed by a
+/// The order ids seen so far in one shard, for de-duplication: one set per shard keyed by a
 /// mix of (customer index, order-id hash, refund flag), separately before and after the cutoff.
 #[derive(Default)]
 pub struct OrderKeys {
-    before: hashbrown::HashTable<u64>,
-    after: hashbrown::HashTable<u64>,
+    before: KeySet,
+    after: KeySet,
+}
+
+/// A set of well-mixed `u64` keys in ~8 bytes per key: a sorted run (searched by interpolation,
+/// the keys being uniform) plus a small hash table of recent keys, merged into the run when it
+/// reaches 1/8 of it.
+#[derive(Default)]
+struct KeySet {
+    run: Vec<u64>,
+    recent: hashbrown::HashTable<u64>,
+}
+
+impl KeySet {
+    fn in_run(&self, z: u64) -> bool {
+        let run = &self.run;
+        let n = run.len();
+        if n == 0 {
+            return false;
+        }
+        // Uniform keys: the expected position is z / 2^64 · n; gallop from there.
+        let guess = ((u128::from(z) * n as u128) >> 64) as usize;
+        let (mut lo, mut hi);
+        if run[guess] < z {
+            lo = guess + 1;
+            let mut step = 16;
+            hi = lo;
+            while hi < n && run[hi] < z {
+                lo = hi + 1;
+                hi = (hi + step).min(n);
+                step *= 2;
+            }
+            // run[hi] ≥ z (or hi = n): include it.
+            hi = (hi + 1).min(n);
+        } else {
+            hi = guess + 1;
+            let mut step = 16;
+            lo = guess.saturating_sub(step);
+            while lo > 0 && run[lo] > z {
+                hi = lo + 1;
+                step *= 2;
+                lo = lo.saturating_sub(step);
+            }
+        }
+        run[lo..hi].binary_search(&z).is_ok()
+    }
+
+    /// Adds `z`; `false` when it was already there.
+    fn insert(&mut self, z: u64) -> bool {
+        if self.in_run(z) {
+            return false;
+        }
+        match self.recent.entry(z, |&k| k == z, |&k| k) {
+            hashbrown::hash_table::Entry::Occupied(_) => return false,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(z);
+            }
+        }
+        if self.recent.len() >= (self.run.len() / 8).max(1024) {
+            let mut new: Vec<u64> = self.recent.drain().collect();
+            new.sort_unstable();
+            let mut merged = Vec::with_capacity(self.run.len() + new.len());
+            let (mut i, mut j) = (0, 0);
+            while i < self.run.len() && j < new.len() {
+                if self.run[i] < new[j] {
+                    merged.push(self.run[i]);
+                    i += 1;
+                } else {
+                    merged.push(new[j]);
+                    j += 1;
+                }
+            }
+            merged.extend_from_slice(&self.run[i..]);
+            merged.extend_from_slice(&new[j..]);
+            self.run = merged;
+            self.recent = hashbrown::HashTable::new();
+        }
+        true
+    }
 }
 
 impl OrderKeys {
     /// Records `key` of customer `customer`; `false` when it was already there (a duplicate).
     fn insert(&mut self, customer: u32, key: u64, after_cutoff: bool) -> bool {
         // splitmix64 finaliser of the pair: a bijection of `key ^ f(customer)`, so two keys of
-        // one customer never collide, and the table can use the value as its hash.
+        // one customer never collide, and the value is uniform enough to be its own hash.
         let mut z = key ^ u64::from(customer).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
-        let table = if after_cutoff {
-            &mut self.after
+        if after_cutoff {
+            self.after.insert(z)
         } else {
-            &mut self.before
-        };
-        match table.entry(z, |&k| k == z, |&k| k) {
-            hashbrown::hash_table::Entry::Occupied(_) => false,
-            hashbrown::hash_table::Entry::Vacant(v) => {
-                v.insert(z);
-                true
-            }
+            self.before.insert(z)
         }
     }
 }
@@ -503,4 +573,33 @@ pub fn parse_customer(frame: &Frame, f: &Fields<'_>) -> Result<Option<CustomerRo
         first_seen,
         channel,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_set_is_a_set() {
+        // Against a std HashSet over enough keys to force many merges, with repeats.
+        let mut set = KeySet::default();
+        let mut truth = std::collections::HashSet::new();
+        let mut x = 12345u64;
+        for i in 0..60_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Every third key repeats an earlier one.
+            let z = if i % 3 == 2 {
+                (x % (i + 1)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            } else {
+                x
+            };
+            assert_eq!(set.insert(z), truth.insert(z), "key {i}");
+        }
+        for &z in &truth {
+            assert!(!set.insert(z));
+        }
+        assert_eq!(set.run.len() + set.recent.len(), truth.len());
+    }
 }
