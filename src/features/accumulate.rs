@@ -4,7 +4,6 @@
 use crate::data::amount::parse_amount;
 use crate::data::reader::{FieldError, Fields};
 use crate::data::time::{TimeParser, SECONDS_PER_DAY};
-use rustc_hash::FxHashSet;
 use std::hash::Hasher;
 
 /// The kinds of interaction events; unknown kinds are `Other`.
@@ -108,51 +107,161 @@ pub const ORDER_WINDOWS_DAYS: [i64; 3] = [30, 90, 365];
 /// Rolling windows of event counts, in days.
 pub const EVENT_WINDOWS_DAYS: [i64; 2] = [30, 90];
 
-/// One calendar day with orders: net amount and whether it had a purchase (amount ≥ 0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OrderDay {
-    /// Day number in the frame's calendar.
-    pub day: i64,
-    /// Net amount of all rows that day.
-    pub net: i64,
-    /// Whether at least one row that day was a purchase (not a refund).
-    pub purchase: bool,
+/// Day number of an instant in the frame's calendar, narrowed to `i32` (saturating; a real
+/// calendar day is far inside the range).
+#[inline]
+pub fn day32(frame: &Frame, ts: i64) -> i32 {
+    frame
+        .time
+        .day_of(ts)
+        .clamp(i64::from(i32::MIN + 1), i64::from(i32::MAX - 1)) as i32
 }
 
-/// Everything kept per customer.
+/// The order ids seen so far in one shard, for de-duplication: one set per shard keyed by a
+/// mix of (customer index, order-id hash, refund flag), separately before and after the cutoff.
+#[derive(Default)]
+pub struct OrderKeys {
+    before: KeySet,
+    after: KeySet,
+}
+
+/// A set of well-mixed `u64` keys in ~8 bytes per key: a sorted run (searched by interpolation,
+/// the keys being uniform) plus a small hash table of recent keys, merged into the run when it
+/// reaches 1/8 of it.
+#[derive(Default)]
+struct KeySet {
+    run: Vec<u64>,
+    recent: hashbrown::HashTable<u64>,
+}
+
+impl KeySet {
+    fn in_run(&self, z: u64) -> bool {
+        let run = &self.run;
+        let n = run.len();
+        if n == 0 {
+            return false;
+        }
+        // Uniform keys: the expected position is z / 2^64 · n; gallop from there.
+        let guess = ((u128::from(z) * n as u128) >> 64) as usize;
+        let (mut lo, mut hi);
+        if run[guess] < z {
+            lo = guess + 1;
+            let mut step = 16;
+            hi = lo;
+            while hi < n && run[hi] < z {
+                lo = hi + 1;
+                hi = (hi + step).min(n);
+                step *= 2;
+            }
+            // run[hi] ≥ z (or hi = n): include it.
+            hi = (hi + 1).min(n);
+        } else {
+            hi = guess + 1;
+            let mut step = 16;
+            lo = guess.saturating_sub(step);
+            while lo > 0 && run[lo] > z {
+                hi = lo + 1;
+                step *= 2;
+                lo = lo.saturating_sub(step);
+            }
+        }
+        run[lo..hi].binary_search(&z).is_ok()
+    }
+
+    /// Adds `z`; `false` when it was already there.
+    fn insert(&mut self, z: u64) -> bool {
+        if self.in_run(z) {
+            return false;
+        }
+        match self.recent.entry(z, |&k| k == z, |&k| k) {
+            hashbrown::hash_table::Entry::Occupied(_) => return false,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(z);
+            }
+        }
+        if self.recent.len() >= (self.run.len() / 8).max(1024) {
+            let mut new: Vec<u64> = self.recent.drain().collect();
+            new.sort_unstable();
+            let mut merged = Vec::with_capacity(self.run.len() + new.len());
+            let (mut i, mut j) = (0, 0);
+            while i < self.run.len() && j < new.len() {
+                if self.run[i] < new[j] {
+                    merged.push(self.run[i]);
+                    i += 1;
+                } else {
+                    merged.push(new[j]);
+                    j += 1;
+                }
+            }
+            merged.extend_from_slice(&self.run[i..]);
+            merged.extend_from_slice(&new[j..]);
+            self.run = merged;
+            self.recent = hashbrown::HashTable::new();
+        }
+        true
+    }
+}
+
+impl OrderKeys {
+    /// Records `key` of customer `customer`; `false` when it was already there (a duplicate).
+    fn insert(&mut self, customer: u32, key: u64, after_cutoff: bool) -> bool {
+        // splitmix64 finaliser of the pair: a bijection of `key ^ f(customer)`, so two keys of
+        // one customer never collide, and the value is uniform enough to be its own hash.
+        let mut z = key ^ u64::from(customer).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        if after_cutoff {
+            self.after.insert(z)
+        } else {
+            self.before.insert(z)
+        }
+    }
+}
+
+/// Rarely needed per-customer data, allocated only for customers that have it.
 #[derive(Debug, Clone, Default)]
+struct Extra {
+    listed: bool,
+    acquisition_channel: Option<Box<str>>,
+    future_spend: i64,
+    future_orders: u32,
+    /// Distinct purchase days in the label window, ascending.
+    future_days: Vec<i32>,
+    /// Net refunds per day on days before the first purchase day (or with no purchase yet):
+    /// they join the first purchase day's net if a purchase later lands on one of them.
+    early_refunds: Vec<(i32, i64)>,
+}
+
+const NO_TS_MIN: i64 = i64::MAX;
+const NO_TS_MAX: i64 = i64::MIN;
+const NO_DAY_MIN: i32 = i32::MAX;
+const NO_DAY_MAX: i32 = i32::MIN;
+
+/// Everything kept per customer. Absent instants and days are sentinels (`MAX` for minima,
+/// `MIN` for maxima); use the accessor methods.
+#[derive(Debug, Clone)]
 pub struct CustomerAcc {
-    /// Earliest instant of any row at or before the cutoff (or customers.csv first_seen_at).
-    pub first_seen: Option<i64>,
-    /// Listed in customers.csv (with no first_seen_at after the cutoff).
-    pub listed: bool,
-    /// customers.csv acquisition_channel.
-    pub acquisition_channel: Option<Box<str>>,
-    /// Days with orders at or before the cutoff, ascending.
-    pub days: Vec<OrderDay>,
-    /// First and last purchase instants.
-    pub first_purchase: Option<i64>,
-    /// Last purchase instant.
-    pub last_purchase: Option<i64>,
-    /// Purchases (rows with amount ≥ 0) at or before the cutoff.
-    pub orders_total: u32,
+    first_purchase: i64,
+    last_purchase: i64,
     /// Net spend (purchases minus refunds).
     pub spend_total: i64,
     /// Gross purchase amount.
     pub purchase_amount: i64,
     /// Refunded amount (positive).
     pub refund_amount: i64,
-    /// Purchases per order window.
-    pub orders_w: [u32; 3],
     /// Net spend per order window.
     pub spend_w: [i64; 3],
-    keys: Option<FxHashSet<u64>>,
-    future_keys: Option<FxHashSet<u64>>,
-    /// Net spend in the label window.
-    pub future_spend: i64,
-    /// Purchases in the label window.
-    pub future_orders: u32,
-    future_days: Vec<i64>,
+    /// Net amount of all rows on the first purchase day.
+    first_day_net: i64,
+    /// Distinct purchase days at or before the cutoff, ascending.
+    purchase_days: Vec<i32>,
+    first_seen_day: i32,
+    last_interaction_day: i32,
+    /// Purchases (rows with amount ≥ 0) at or before the cutoff.
+    pub orders_total: u32,
+    /// Purchases per order window.
+    pub orders_w: [u32; 3],
     /// Events per event window (all kinds).
     pub events_w: [u32; 2],
     /// Customer interactions in the last 90 days.
@@ -167,16 +276,34 @@ pub struct CustomerAcc {
     pub shares_90d: u32,
     /// Review events in the last 90 days.
     pub reviews_90d: u32,
-    /// Last interaction instant at or before the cutoff.
-    pub last_interaction: Option<i64>,
+    extra: Option<Box<Extra>>,
 }
 
-fn min_opt(a: Option<i64>, b: i64) -> Option<i64> {
-    Some(a.map_or(b, |a| a.min(b)))
-}
-
-fn max_opt(a: Option<i64>, b: i64) -> Option<i64> {
-    Some(a.map_or(b, |a| a.max(b)))
+impl Default for CustomerAcc {
+    fn default() -> Self {
+        CustomerAcc {
+            first_purchase: NO_TS_MIN,
+            last_purchase: NO_TS_MAX,
+            spend_total: 0,
+            purchase_amount: 0,
+            refund_amount: 0,
+            spend_w: [0; 3],
+            first_day_net: 0,
+            purchase_days: Vec::new(),
+            first_seen_day: NO_DAY_MIN,
+            last_interaction_day: NO_DAY_MAX,
+            orders_total: 0,
+            orders_w: [0; 3],
+            events_w: [0; 2],
+            interactions_90d: 0,
+            push_sent_90d: 0,
+            push_open_90d: 0,
+            click_90d: 0,
+            shares_90d: 0,
+            reviews_90d: 0,
+            extra: None,
+        }
+    }
 }
 
 fn order_key(id: &[u8], refund: bool) -> u64 {
@@ -191,57 +318,145 @@ fn order_key(id: &[u8], refund: bool) -> u64 {
 }
 
 impl CustomerAcc {
+    fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Default::default)
+    }
+
     /// Whether the customer existed at the cutoff (some row at or before it, or listed).
     pub fn exists(&self) -> bool {
-        self.first_seen.is_some() || self.listed
+        self.first_seen_day != NO_DAY_MIN || self.extra.as_ref().is_some_and(|e| e.listed)
+    }
+
+    /// Calendar day of the earliest row at or before the cutoff (or customers.csv
+    /// first_seen_at).
+    pub fn first_seen_day(&self) -> Option<i64> {
+        (self.first_seen_day != NO_DAY_MIN).then_some(i64::from(self.first_seen_day))
+    }
+
+    /// Calendar day of the last interaction at or before the cutoff.
+    pub fn last_interaction_day(&self) -> Option<i64> {
+        (self.last_interaction_day != NO_DAY_MAX).then_some(i64::from(self.last_interaction_day))
+    }
+
+    /// First purchase instant.
+    pub fn first_purchase(&self) -> Option<i64> {
+        (self.first_purchase != NO_TS_MIN).then_some(self.first_purchase)
+    }
+
+    /// Last purchase instant.
+    pub fn last_purchase(&self) -> Option<i64> {
+        (self.last_purchase != NO_TS_MAX).then_some(self.last_purchase)
+    }
+
+    /// Distinct purchase days at or before the cutoff, ascending.
+    pub fn purchase_days(&self) -> &[i32] {
+        &self.purchase_days
+    }
+
+    /// Net amount (purchases and refunds) of the first purchase day; 0 without purchases.
+    pub fn first_day_net(&self) -> i64 {
+        self.first_day_net
+    }
+
+    /// customers.csv acquisition_channel.
+    pub fn acquisition_channel(&self) -> Option<&str> {
+        self.extra.as_ref()?.acquisition_channel.as_deref()
+    }
+
+    /// Net spend in the label window.
+    pub fn future_spend(&self) -> i64 {
+        self.extra.as_ref().map_or(0, |e| e.future_spend)
+    }
+
+    /// Purchases in the label window.
+    pub fn future_orders(&self) -> u32 {
+        self.extra.as_ref().map_or(0, |e| e.future_orders)
     }
 
     /// Number of distinct purchase days in the label window.
     pub fn future_purchase_days(&self) -> u32 {
-        self.future_days.len() as u32
+        self.extra
+            .as_ref()
+            .map_or(0, |e| e.future_days.len() as u32)
     }
 
-    fn add_day(&mut self, day: i64, amount: i64) {
-        let purchase = amount >= 0;
-        let pos = match self.days.last() {
-            Some(last) if last.day == day => Ok(self.days.len() - 1),
-            Some(last) if last.day < day => Err(self.days.len()),
-            _ => self.days.binary_search_by_key(&day, |d| d.day),
-        };
-        match pos {
-            Ok(i) => {
-                self.days[i].net += amount;
-                self.days[i].purchase |= purchase;
-            }
-            Err(i) => self.days.insert(
-                i,
-                OrderDay {
-                    day,
-                    net: amount,
-                    purchase,
+    fn see_day(&mut self, day: i32) {
+        self.first_seen_day = self.first_seen_day.min(day);
+    }
+
+    /// Records that the customer was seen at instant `ts` (at or before the cutoff) in an input
+    /// folded elsewhere, such as comments.
+    pub fn see(&mut self, ts: i64, frame: &Frame) {
+        self.see_day(frame.time.day_of(ts) as i32);
+    }
+
+    fn add_day(&mut self, day: i32, amount: i64) {
+        let first = self.purchase_days.first().copied();
+        if amount >= 0 {
+            match first {
+                Some(f) if day == f => self.first_day_net += amount,
+                Some(f) if day > f => match self.purchase_days.last() {
+                    Some(&l) if l == day => {}
+                    Some(&l) if l < day => self.purchase_days.push(day),
+                    _ => {
+                        if let Err(i) = self.purchase_days.binary_search(&day) {
+                            self.purchase_days.insert(i, day);
+                        }
+                    }
                 },
-            ),
+                _ => {
+                    // A new first purchase day: earlier refunds that day join its net.
+                    let mut net = amount;
+                    if let Some(e) = self.extra.as_mut() {
+                        if let Some(i) = e.early_refunds.iter().position(|r| r.0 == day) {
+                            net += e.early_refunds.swap_remove(i).1;
+                        }
+                    }
+                    self.first_day_net = net;
+                    self.purchase_days.insert(0, day);
+                }
+            }
+        } else {
+            match first {
+                Some(f) if day == f => self.first_day_net += amount,
+                Some(f) if day > f => {}
+                _ => {
+                    let e = self.extra_mut();
+                    match e.early_refunds.iter_mut().find(|r| r.0 == day) {
+                        Some(r) => r.1 += amount,
+                        None => e.early_refunds.push((day, amount)),
+                    }
+                }
+            }
         }
     }
 
-    /// Folds in an order row.
-    pub fn add_order(&mut self, row: &OrderRow, frame: &Frame) {
+    /// Folds in an order row of customer number `customer` of the shard whose order ids are
+    /// `keys`.
+    pub fn add_order(
+        &mut self,
+        row: &OrderRow,
+        frame: &Frame,
+        keys: &mut OrderKeys,
+        customer: u32,
+    ) {
         let OrderRow { ts, amount, key } = *row;
         if ts < frame.cutoff_end {
-            if key != 0 && !self.keys.get_or_insert_with(Default::default).insert(key) {
+            if key != 0 && !keys.insert(customer, key, false) {
                 return;
             }
-            self.first_seen = min_opt(self.first_seen, ts);
+            let day = day32(frame, ts);
+            self.see_day(day);
             if amount >= 0 {
                 self.orders_total += 1;
                 self.purchase_amount += amount;
-                self.first_purchase = min_opt(self.first_purchase, ts);
-                self.last_purchase = max_opt(self.last_purchase, ts);
+                self.first_purchase = self.first_purchase.min(ts);
+                self.last_purchase = self.last_purchase.max(ts);
             } else {
                 self.refund_amount -= amount;
             }
             self.spend_total += amount;
-            self.add_day(frame.time.day_of(ts), amount);
+            self.add_day(day, amount);
             for (i, w) in ORDER_WINDOWS_DAYS.iter().enumerate() {
                 if ts >= frame.cutoff_end - w * SECONDS_PER_DAY {
                     self.orders_w[i] += u32::from(amount >= 0);
@@ -249,20 +464,22 @@ impl CustomerAcc {
                 }
             }
         } else if ts < frame.label_end {
-            if key != 0
-                && !self
-                    .future_keys
-                    .get_or_insert_with(Default::default)
-                    .insert(key)
-            {
+            if key != 0 && !keys.insert(customer, key, true) {
                 return;
             }
-            self.future_spend += amount;
+            let e = self.extra_mut();
+            e.future_spend += amount;
             if amount >= 0 {
-                self.future_orders += 1;
-                let day = frame.time.day_of(ts);
-                if let Err(i) = self.future_days.binary_search(&day) {
-                    self.future_days.insert(i, day);
+                e.future_orders += 1;
+                let day = day32(frame, ts);
+                match e.future_days.last() {
+                    Some(&l) if l == day => {}
+                    Some(&l) if l > day => {
+                        if let Err(i) = e.future_days.binary_search(&day) {
+                            e.future_days.insert(i, day);
+                        }
+                    }
+                    _ => e.future_days.push(day),
                 }
             }
         }
@@ -271,14 +488,15 @@ impl CustomerAcc {
     /// Folds in an event row (rows after the cutoff never reach here).
     pub fn add_event(&mut self, row: &EventRow, frame: &Frame) {
         let EventRow { ts, kind } = *row;
-        self.first_seen = min_opt(self.first_seen, ts);
+        let day = day32(frame, ts);
+        self.see_day(day);
         for (i, w) in EVENT_WINDOWS_DAYS.iter().enumerate() {
             if ts >= frame.cutoff_end - w * SECONDS_PER_DAY {
                 self.events_w[i] += 1;
             }
         }
         if kind.is_interaction() {
-            self.last_interaction = max_opt(self.last_interaction, ts);
+            self.last_interaction_day = self.last_interaction_day.max(day);
         }
         if ts >= frame.cutoff_end - 90 * SECONDS_PER_DAY {
             match kind {
@@ -294,13 +512,14 @@ impl CustomerAcc {
     }
 
     /// Folds in a customers.csv row (rows first seen after the cutoff never reach here).
-    pub fn add_customer(&mut self, row: &CustomerRow) {
-        self.listed = true;
+    pub fn add_customer(&mut self, row: &CustomerRow, frame: &Frame) {
         if let Some(ts) = row.first_seen {
-            self.first_seen = min_opt(self.first_seen, ts);
+            self.see_day(day32(frame, ts));
         }
-        if self.acquisition_channel.is_none() {
-            self.acquisition_channel.clone_from(&row.channel);
+        let e = self.extra_mut();
+        e.listed = true;
+        if e.acquisition_channel.is_none() {
+            e.acquisition_channel.clone_from(&row.channel);
         }
     }
 }
@@ -360,4 +579,33 @@ pub fn parse_customer(frame: &Frame, f: &Fields<'_>) -> Result<Option<CustomerRo
         first_seen,
         channel,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_set_is_a_set() {
+        // Against a std HashSet over enough keys to force many merges, with repeats.
+        let mut set = KeySet::default();
+        let mut truth = std::collections::HashSet::new();
+        let mut x = 12345u64;
+        for i in 0..60_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Every third key repeats an earlier one.
+            let z = if i % 3 == 2 {
+                (x % (i + 1)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            } else {
+                x
+            };
+            assert_eq!(set.insert(z), truth.insert(z), "key {i}");
+        }
+        for &z in &truth {
+            assert!(!set.insert(z));
+        }
+        assert_eq!(set.run.len() + set.recent.len(), truth.len());
+    }
 }

@@ -43,28 +43,163 @@ pub struct FeatureParams {
     pub lifecycle: LifecycleThresholds,
 }
 
-type Shards = Vec<FxHashMap<Box<str>, CustomerAcc>>;
+/// One shard of the fold: customer ids in one byte arena, their accumulators in a dense
+/// `Vec`, and an index table of `u32` positions keyed by the id (a few bytes per customer
+/// instead of a whole accumulator per hash bucket).
+#[derive(Default)]
+struct Shard {
+    index: hashbrown::HashTable<u32>,
+    id_ends: Vec<usize>,
+    ids: Vec<u8>,
+    accs: Vec<CustomerAcc>,
+    keys: accumulate::OrderKeys,
+}
+
+fn id_hash(id: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(id);
+    h.finish()
+}
+
+impl Shard {
+    fn id(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.id_ends[i - 1] };
+        &self.ids[start..self.id_ends[i]]
+    }
+
+    /// The position of customer `id`, added with an empty accumulator when new.
+    fn position(&mut self, id: &[u8]) -> usize {
+        let hash = id_hash(id);
+        let Shard {
+            index,
+            id_ends,
+            ids,
+            accs,
+            ..
+        } = self;
+        let id_at = |i: u32| {
+            let i = i as usize;
+            let start = if i == 0 { 0 } else { id_ends[i - 1] };
+            &ids[start..id_ends[i]]
+        };
+        if let Some(&i) = index.find(hash, |&i| id_at(i) == id) {
+            return i as usize;
+        }
+        let i = accs.len();
+        index.insert_unique(hash, i as u32, |&j| id_hash(id_at(j)));
+        ids.extend_from_slice(id);
+        id_ends.push(ids.len());
+        accs.push(CustomerAcc::default());
+        i
+    }
+}
+
+type Shards = Vec<Shard>;
 
 fn fold_into<T: Sync>(
     shards: &mut Shards,
     batch: &[ParsedChunk<T>],
-    apply: impl Fn(&mut CustomerAcc, &T) + Sync,
+    apply: impl Fn(&mut CustomerAcc, &mut accumulate::OrderKeys, u32, &T) + Sync,
 ) {
-    shards.par_iter_mut().enumerate().for_each(|(s, map)| {
+    shards.par_iter_mut().enumerate().for_each(|(s, shard)| {
         for chunk in batch {
             for row in &chunk.shards[s] {
-                let id = chunk.id(row);
-                match map.get_mut(id) {
-                    Some(acc) => apply(acc, &row.value),
-                    None => {
-                        let mut acc = CustomerAcc::default();
-                        apply(&mut acc, &row.value);
-                        map.insert(id.into(), acc);
-                    }
-                }
+                let i = shard.position(chunk.id(row).as_bytes());
+                apply(&mut shard.accs[i], &mut shard.keys, i as u32, &row.value);
             }
         }
     });
+}
+
+/// The folded inputs of one feature build, before the per-customer rows are made: finish with
+/// [`FeatureBuild::write_csv`] (rows are made and written in bounded blocks, never all at
+/// once) or [`FeatureBuild::into_table`].
+pub struct FeatureBuild {
+    shards: Shards,
+    /// (shard, position) of every customer that exists at the cutoff, sorted by id.
+    order: Vec<(u32, u32)>,
+    /// RFM scores per entry of `order` (`[0; 3]` for non-buyers).
+    rfm: Vec<[u8; 3]>,
+    frame: Frame,
+    params: FeatureParams,
+    report: ReadReport,
+    /// Comment accumulators per shard (same sharding as `shards`), when comments were read.
+    comments: Option<Vec<FxHashMap<Box<str>, comments::CommentAcc>>>,
+}
+
+/// Rows made and formatted at a time by [`FeatureBuild::write_csv`].
+const WRITE_BLOCK_ROWS: usize = 1 << 16;
+
+impl FeatureBuild {
+    /// What the readers saw and skipped, over all inputs.
+    pub fn report(&self) -> &ReadReport {
+        &self.report
+    }
+
+    /// Number of customers (rows of the table).
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether there are no customers.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    fn row(&self, k: usize) -> CustomerFeatures {
+        let (s, i) = self.order[k];
+        let shard = &self.shards[s as usize];
+        let id = String::from_utf8_lossy(shard.id(i as usize)).into_owned();
+        let mut f = finalize(id, &shard.accs[i as usize], &self.frame, &self.params);
+        if let Some(c) = &self.comments {
+            if let Some(acc) = c[s as usize].get(f.customer_id.as_str()) {
+                f.comments = acc.finish(&self.frame);
+            }
+        }
+        let [r, fs, m] = self.rfm[k];
+        if r > 0 {
+            f.rfm = Some([r, fs, m]);
+            f.rfm_segment = Some(rfm::segment(r, fs, m));
+        }
+        f
+    }
+
+    fn rows(&self, range: std::ops::Range<usize>) -> Vec<CustomerFeatures> {
+        range.into_par_iter().map(|k| self.row(k)).collect()
+    }
+
+    fn columns(&self) -> Vec<&'static table::Column> {
+        table::columns(self.comments.is_some(), self.params.horizon_days.is_some())
+    }
+
+    /// Writes the feature table as CSV, byte-identical to [`FeatureTable::write_csv`] of
+    /// [`FeatureBuild::into_table`], holding at most one block of rows in memory.
+    pub fn write_csv(&self, w: &mut dyn std::io::Write) -> Result<()> {
+        let cols = self.columns();
+        table::write_header(&cols, w)?;
+        let mut start = 0;
+        while start < self.order.len() {
+            let end = (start + WRITE_BLOCK_ROWS).min(self.order.len());
+            let rows = self.rows(start..end);
+            table::write_rows(&rows, &cols, &self.frame.time, w)?;
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// The whole table in memory.
+    pub fn into_table(self) -> FeatureTable {
+        let rows = self.rows(0..self.order.len());
+        FeatureTable {
+            rows,
+            cutoff_end: self.frame.cutoff_end,
+            horizon_days: self.params.horizon_days,
+            time: self.frame.time,
+            report: self.report,
+            has_comments: self.comments.is_some(),
+        }
+    }
 }
 
 /// Builds the feature table. `progress` receives the total bytes read so far over all inputs.
@@ -74,6 +209,17 @@ pub fn build_features(
     opts: &ReadOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<FeatureTable> {
+    Ok(fold_features(inputs, params, opts, progress)?.into_table())
+}
+
+/// Reads and folds the inputs (the streaming part of [`build_features`]); `progress` receives
+/// the total bytes read so far over all inputs.
+pub fn fold_features(
+    inputs: Inputs<'_>,
+    params: &FeatureParams,
+    opts: &ReadOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<FeatureBuild> {
     params.lifecycle.check()?;
     if let Some(h) = params.horizon_days {
         if h <= 0 {
@@ -90,7 +236,7 @@ pub fn build_features(
         label_end: cutoff_end + params.horizon_days.unwrap_or(0) * SECONDS_PER_DAY,
         time: opts.time.clone(),
     };
-    let mut shards: Shards = (0..SHARDS).map(|_| FxHashMap::default()).collect();
+    let mut shards: Shards = (0..SHARDS).map(|_| Shard::default()).collect();
     let mut report = ReadReport::default();
     let done = std::sync::atomic::AtomicU64::new(0);
     let mut base = 0u64;
@@ -106,7 +252,7 @@ pub fn build_features(
                 kind,
                 opts,
                 |f| accumulate::parse_order(&frame, f),
-                |batch| fold_into(shards, batch, |a, r| a.add_order(r, &frame)),
+                |batch| fold_into(shards, batch, |a, k, i, r| a.add_order(r, &frame, k, i)),
                 &prog,
             )?,
             InputKind::Events => read_sharded(
@@ -114,7 +260,7 @@ pub fn build_features(
                 kind,
                 opts,
                 |f| accumulate::parse_event(&frame, f),
-                |batch| fold_into(shards, batch, |a, r| a.add_event(r, &frame)),
+                |batch| fold_into(shards, batch, |a, _, _, r| a.add_event(r, &frame)),
                 &prog,
             )?,
             InputKind::Customers => read_sharded(
@@ -122,7 +268,7 @@ pub fn build_features(
                 kind,
                 opts,
                 |f| accumulate::parse_customer(&frame, f),
-                |batch| fold_into(shards, batch, |a, r| a.add_customer(r)),
+                |batch| fold_into(shards, batch, |a, _, _, r| a.add_customer(r, &frame)),
                 &prog,
             )?,
             InputKind::Comments => ReadReport::default(),
@@ -132,27 +278,29 @@ pub fn build_features(
         Ok(())
     };
     read(inputs.orders, InputKind::Orders, &mut shards)?;
+    // Order ids are only needed while orders are read.
+    for s in &mut shards {
+        s.keys = Default::default();
+    }
     if let Some(s) = inputs.events {
         read(s, InputKind::Events, &mut shards)?;
     }
     if let Some(s) = inputs.customers {
         read(s, InputKind::Customers, &mut shards)?;
     }
-    let has_comments = inputs.comments.is_some();
-    let mut comment_shards: Vec<FxHashMap<Box<str>, comments::CommentAcc>> =
-        (0..SHARDS).map(|_| FxHashMap::default()).collect();
-    if let Some(source) = inputs.comments {
-        let scorer = crate::sentiment::SentimentScorer::shared();
-        let r = read_sharded(
-            source,
-            InputKind::Comments,
-            opts,
-            |f| comments::parse_comment(&frame, scorer, f),
-            |batch| {
-                comment_shards
-                    .par_iter_mut()
-                    .enumerate()
-                    .for_each(|(s, map)| {
+    let comments = match inputs.comments {
+        None => None,
+        Some(source) => {
+            let mut maps: Vec<FxHashMap<Box<str>, comments::CommentAcc>> =
+                (0..SHARDS).map(|_| FxHashMap::default()).collect();
+            let scorer = crate::sentiment::SentimentScorer::shared();
+            let r = read_sharded(
+                source,
+                InputKind::Comments,
+                opts,
+                |f| comments::parse_comment(&frame, scorer, f),
+                |batch| {
+                    maps.par_iter_mut().enumerate().for_each(|(s, map)| {
                         for chunk in batch {
                             for row in &chunk.shards[s] {
                                 map.entry(chunk.id(row).into())
@@ -161,48 +309,54 @@ pub fn build_features(
                             }
                         }
                     });
-            },
-            &|b| progress(base + b),
-        )?;
-        report.merge(r);
-        // Customers who only wrote comments exist too (first seen at their first comment).
-        for (map, cmap) in shards.iter_mut().zip(&comment_shards) {
-            for (id, c) in cmap {
-                if let Some(ts) = c.first_ts() {
-                    let acc = map.entry(id.clone()).or_default();
-                    acc.first_seen = Some(acc.first_seen.map_or(ts, |f| f.min(ts)));
-                }
-            }
+                },
+                &|b| progress(base + b),
+            )?;
+            report.merge(r);
+            // Customers who only wrote comments exist too (first seen at their first comment).
+            shards
+                .par_iter_mut()
+                .zip(maps.par_iter())
+                .for_each(|(shard, map)| {
+                    let mut ids: Vec<&Box<str>> = map.keys().collect();
+                    ids.sort_unstable();
+                    for id in ids {
+                        if let Some(ts) = map[id].first_ts() {
+                            let i = shard.position(id.as_bytes());
+                            shard.accs[i].see(ts, &frame);
+                        }
+                    }
+                });
+            Some(maps)
         }
-    }
-    let mut accs: Vec<(Box<str>, CustomerAcc)> = shards
-        .into_iter()
-        .flat_map(|m| m.into_iter())
-        .filter(|(_, a)| a.exists())
-        .collect();
-    accs.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let comment_of = |id: &str| {
-        comment_shards[crate::data::reader::shard_of(id.as_bytes())]
-            .get(id)
-            .map(|c| c.finish(&frame))
-            .unwrap_or_default()
     };
-    let mut rows: Vec<CustomerFeatures> = accs
-        .into_par_iter()
-        .map(|(id, acc)| {
-            let mut f = finalize(id.into(), &acc, &frame, params);
-            f.comments = comment_of(&f.customer_id);
-            f
+    let mut order: Vec<(u32, u32)> = shards
+        .iter()
+        .enumerate()
+        .flat_map(|(s, shard)| {
+            shard
+                .accs
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.exists())
+                .map(move |(i, _)| (s as u32, i as u32))
         })
         .collect();
-    assign_rfm(&mut rows);
-    Ok(FeatureTable {
-        rows,
-        cutoff_end,
-        horizon_days: params.horizon_days,
-        time: opts.time.clone(),
+    order.par_sort_unstable_by(|a, b| {
+        shards[a.0 as usize]
+            .id(a.1 as usize)
+            .cmp(shards[b.0 as usize].id(b.1 as usize))
+    });
+    let cutoff_day = frame.time.day_of(cutoff_end - 1);
+    let rfm = rfm_scores(&order, &shards, cutoff_day);
+    Ok(FeatureBuild {
+        shards,
+        order,
+        rfm,
+        frame,
+        params: params.clone(),
         report,
-        has_comments,
+        comments,
     })
 }
 
@@ -218,17 +372,16 @@ fn finalize(
 ) -> CustomerFeatures {
     let t = &frame.time;
     let cutoff_day = t.day_of(frame.cutoff_end - 1);
-    let purchase_days: Vec<&accumulate::OrderDay> =
-        acc.days.iter().filter(|d| d.purchase).collect();
-    let first_day = purchase_days.first().map(|d| d.day);
-    let last_day = purchase_days.last().map(|d| d.day);
+    let purchase_days = acc.purchase_days();
+    let first_day = purchase_days.first().map(|&d| i64::from(d));
+    let last_day = purchase_days.last().map(|&d| i64::from(d));
     let repeat = (!purchase_days.is_empty()).then(|| purchase_days.len() as u32 - 1);
-    let first_day_net = purchase_days.first().map_or(0, |d| d.net);
+    let first_day_net = acc.first_day_net();
     let repeat_spend_avg = repeat.filter(|x| *x > 0).map(|x| {
         crate::data::amount::amount_to_f64(acc.spend_total - first_day_net) / f64::from(x)
     });
-    let days_since_last_interaction = acc.last_interaction.map(|ts| cutoff_day - t.day_of(ts));
-    let first_seen_day = acc.first_seen.map_or(cutoff_day, |ts| t.day_of(ts));
+    let days_since_last_interaction = acc.last_interaction_day().map(|d| cutoff_day - d);
+    let first_seen_day = acc.first_seen_day().unwrap_or(cutoff_day);
     let days_since_first_seen = cutoff_day - first_seen_day;
     let observed_days = (days_since_first_seen + 1).clamp(1, 90);
     let days_since_last_order = last_day.map(|d| cutoff_day - d);
@@ -236,8 +389,8 @@ fn finalize(
     let spend = crate::data::amount::amount_to_f64(acc.spend_total);
     CustomerFeatures {
         customer_id,
-        first_order_at: acc.first_purchase,
-        last_order_at: acc.last_purchase,
+        first_order_at: acc.first_purchase(),
+        last_order_at: acc.last_purchase(),
         orders_total: acc.orders_total,
         repeat_purchase_days: repeat,
         days_first_to_last_order: first_day.zip(last_day).map(|(f, l)| l - f),
@@ -266,37 +419,45 @@ fn finalize(
         rfm_segment: None,
         days_since_first_seen,
         label: params.horizon_days.map(|_| Label {
-            future_spend: acc.future_spend,
-            future_orders: acc.future_orders,
+            future_spend: acc.future_spend(),
+            future_orders: acc.future_orders(),
             future_purchase_days: acc.future_purchase_days(),
         }),
         comments: Default::default(),
     }
 }
 
-fn assign_rfm(rows: &mut [CustomerFeatures]) {
-    let buyers: Vec<usize> = (0..rows.len())
-        .filter(|&i| rows[i].orders_total > 0)
+/// RFM scores per customer of `order` (`[0; 3]` for non-buyers), from the accumulators.
+fn rfm_scores(order: &[(u32, u32)], shards: &Shards, cutoff_day: i64) -> Vec<[u8; 3]> {
+    let acc = |&(s, i): &(u32, u32)| &shards[s as usize].accs[i as usize];
+    let buyers: Vec<usize> = (0..order.len())
+        .filter(|&k| acc(&order[k]).orders_total > 0)
         .collect();
+    let mut out = vec![[0u8; 3]; order.len()];
     if buyers.is_empty() {
-        return;
+        return out;
     }
     let r_vals: Vec<i64> = buyers
         .iter()
-        .map(|&i| rows[i].days_since_last_order.unwrap_or(i64::MAX))
+        .map(|&k| {
+            acc(&order[k])
+                .purchase_days()
+                .last()
+                .map_or(i64::MAX, |&d| cutoff_day - i64::from(d))
+        })
         .collect();
     let f_vals: Vec<i64> = buyers
         .iter()
-        .map(|&i| rows[i].orders_total.into())
+        .map(|&k| acc(&order[k]).orders_total.into())
         .collect();
-    let m_vals: Vec<i64> = buyers.iter().map(|&i| rows[i].spend_total).collect();
+    let m_vals: Vec<i64> = buyers.iter().map(|&k| acc(&order[k]).spend_total).collect();
     let r = rfm::quintile_scores(&r_vals, false);
     let f = rfm::quintile_scores(&f_vals, true);
     let m = rfm::quintile_scores(&m_vals, true);
-    for (k, &i) in buyers.iter().enumerate() {
-        rows[i].rfm = Some([r[k], f[k], m[k]]);
-        rows[i].rfm_segment = Some(rfm::segment(r[k], f[k], m[k]));
+    for (j, &k) in buyers.iter().enumerate() {
+        out[k] = [r[j], f[j], m[j]];
     }
+    out
 }
 
 #[cfg(test)]

@@ -310,65 +310,91 @@ pub struct FeatureTable {
     pub has_comments: bool,
 }
 
-impl FeatureTable {
-    /// The columns written: features, then labels if present.
-    pub fn columns(&self) -> Vec<&'static Column> {
-        let mut cols: Vec<&Column> = FEATURE_COLUMNS.iter().collect();
-        if self.has_comments {
-            cols.extend(COMMENT_COLUMNS.iter());
-        }
-        if self.horizon_days.is_some() {
-            cols.extend(LABEL_COLUMNS.iter());
-        }
-        cols
+/// The columns written: features, comment columns if `comments`, then labels if `label`.
+pub(crate) fn columns(comments: bool, label: bool) -> Vec<&'static Column> {
+    let mut cols: Vec<&Column> = FEATURE_COLUMNS.iter().collect();
+    if comments {
+        cols.extend(COMMENT_COLUMNS.iter());
     }
+    if label {
+        cols.extend(LABEL_COLUMNS.iter());
+    }
+    cols
+}
 
-    fn write_cell(&self, out: &mut Vec<u8>, cell: Cell<'_>) {
-        match cell {
-            Cell::Empty => {}
-            Cell::Int(v) => out.extend_from_slice(v.to_string().as_bytes()),
-            Cell::Float(v) => out.extend_from_slice(format_float(v).as_bytes()),
-            Cell::Amount(v) => out.extend_from_slice(format_amount(v).as_bytes()),
-            Cell::Time(t) => out.extend_from_slice(self.time.format(t).as_bytes()),
-            Cell::Text(s) => {
-                if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
-                    out.push(b'"');
-                    out.extend_from_slice(s.replace('"', "\"\"").as_bytes());
-                    out.push(b'"');
-                } else {
-                    out.extend_from_slice(s.as_bytes());
-                }
+fn write_cell(time: &TimeParser, out: &mut Vec<u8>, cell: Cell<'_>) {
+    match cell {
+        Cell::Empty => {}
+        Cell::Int(v) => out.extend_from_slice(v.to_string().as_bytes()),
+        Cell::Float(v) => out.extend_from_slice(format_float(v).as_bytes()),
+        Cell::Amount(v) => out.extend_from_slice(format_amount(v).as_bytes()),
+        Cell::Time(t) => out.extend_from_slice(time.format(t).as_bytes()),
+        Cell::Text(s) => {
+            if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+                out.push(b'"');
+                out.extend_from_slice(s.replace('"', "\"\"").as_bytes());
+                out.push(b'"');
+            } else {
+                out.extend_from_slice(s.as_bytes());
             }
         }
     }
+}
+
+fn io_error(e: std::io::Error) -> Error {
+    Error::io("<output>", e)
+}
+
+/// Writes the CSV header line of `cols`.
+pub(crate) fn write_header(cols: &[&Column], w: &mut dyn Write) -> Result<()> {
+    let header: Vec<&str> = cols.iter().map(|c| c.name).collect();
+    w.write_all(header.join(",").as_bytes()).map_err(io_error)?;
+    w.write_all(b"\n").map_err(io_error)
+}
+
+/// Formats `rows` as CSV lines on all cores (in blocks of 4096 rows; the bytes do not depend on
+/// the thread count) and writes them.
+pub(crate) fn write_rows(
+    rows: &[CustomerFeatures],
+    cols: &[&Column],
+    time: &TimeParser,
+    w: &mut dyn Write,
+) -> Result<()> {
+    let blocks: Vec<Vec<u8>> = rows
+        .par_chunks(4096)
+        .map(|rows| {
+            let mut out = Vec::with_capacity(rows.len() * 200);
+            for r in rows {
+                for (i, c) in cols.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_cell(time, &mut out, c.cell(r));
+                }
+                out.push(b'\n');
+            }
+            out
+        })
+        .collect();
+    for b in blocks {
+        w.write_all(&b).map_err(io_error)?;
+    }
+    Ok(())
+}
+
+impl FeatureTable {
+    /// The columns written: features, then labels if present.
+    pub fn columns(&self) -> Vec<&'static Column> {
+        columns(self.has_comments, self.horizon_days.is_some())
+    }
 
     /// Writes the table as CSV (header, then one row per customer). Formatting runs on all
-    /// cores; the bytes do not depend on the thread count.
+    /// cores, 64k rows at a time; the bytes do not depend on the thread count.
     pub fn write_csv(&self, w: &mut dyn Write) -> Result<()> {
         let cols = self.columns();
-        let header: Vec<&str> = cols.iter().map(|c| c.name).collect();
-        let io = |e| Error::io("<output>", e);
-        w.write_all(header.join(",").as_bytes()).map_err(io)?;
-        w.write_all(b"\n").map_err(io)?;
-        let blocks: Vec<Vec<u8>> = self
-            .rows
-            .par_chunks(4096)
-            .map(|rows| {
-                let mut out = Vec::with_capacity(rows.len() * 200);
-                for r in rows {
-                    for (i, c) in cols.iter().enumerate() {
-                        if i > 0 {
-                            out.push(b',');
-                        }
-                        self.write_cell(&mut out, c.cell(r));
-                    }
-                    out.push(b'\n');
-                }
-                out
-            })
-            .collect();
-        for b in blocks {
-            w.write_all(&b).map_err(io)?;
+        write_header(&cols, w)?;
+        for block in self.rows.chunks(1 << 16) {
+            write_rows(block, &cols, &self.time, w)?;
         }
         Ok(())
     }

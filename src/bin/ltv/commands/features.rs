@@ -1,7 +1,7 @@
 //! `ltv features`: one row of features per customer at a cutoff.
 use crate::output;
 use crate::settings::{self, InputArgs, LifecycleArgs};
-use ltv::features::{build_features, FeatureParams};
+use ltv::features::{fold_features, FeatureParams};
 use std::path::PathBuf;
 
 /// Build one row of features per customer at a cutoff.
@@ -48,15 +48,15 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     };
     let inputs = args.input.open()?;
     let bar = output::bytes_bar(args.input.total_bytes(), "reading", quiet);
-    let table = build_features(inputs, &params, &opts, &|b| bar.set_position(b))?;
+    let build = fold_features(inputs, &params, &opts, &|b| bar.set_position(b))?;
     bar.finish_and_clear();
-    output::report_skipped(&table.report, quiet);
-    output::write_output(args.output.as_deref(), |w| table.write_csv(w))?;
+    output::report_skipped(build.report(), quiet);
+    output::write_output(args.output.as_deref(), |w| build.write_csv(w))?;
     if !quiet {
         eprintln!(
             "{} customers, {} rows read{}",
-            table.rows.len(),
-            table.report.rows,
+            build.len(),
+            build.report().rows,
             match args.output {
                 Some(p) if p.as_os_str() != "-" => format!(" → `{}`", p.display()),
                 _ => String::new(),
