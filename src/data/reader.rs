@@ -299,7 +299,12 @@ impl<'a, P> ChunkParser<'a, P> {
         InputError::new(self.path, line, Some(file_col + 1), name, kind, value)
     }
 
-    fn check<T>(&self, line: u64, fields: &Fields<'_>) -> std::result::Result<(), InputError> {
+    fn check<T>(
+        &self,
+        line: u64,
+        fields: &Fields<'_>,
+        chunk_is_utf8: bool,
+    ) -> std::result::Result<(), InputError> {
         let _ = std::marker::PhantomData::<T>;
         if fields.len() != self.layout.width {
             let joined: Vec<u8> = (0..fields.len())
@@ -319,7 +324,7 @@ impl<'a, P> ChunkParser<'a, P> {
                 joined,
             ));
         }
-        for i in 0..fields.len() {
+        for i in (0..fields.len()).filter(|_| !chunk_is_utf8) {
             let f = fields.raw(i);
             if std::str::from_utf8(f).is_err() {
                 return Err(self.column_error(line, i, "invalid UTF-8", f));
@@ -333,19 +338,27 @@ impl<'a, T, P> ChunkParser<'a, P>
 where
     P: Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync,
 {
-    fn record(&self, line: u64, fields: &Fields<'_>, out: &mut ParsedChunk<T>) -> bool {
+    /// Parses one record; `line` is asked only when the record is bad (counting lines for
+    /// every record costs more than the rest of the validation).
+    fn record(
+        &self,
+        line: &mut dyn FnMut() -> u64,
+        chunk_is_utf8: bool,
+        fields: &Fields<'_>,
+        out: &mut ParsedChunk<T>,
+    ) -> bool {
         out.rows += 1;
-        let result = self.check::<T>(line, fields).and_then(|()| {
+        let result = self.check::<T>(0, fields, chunk_is_utf8).and_then(|()| {
             let id = fields.get(self.id_column).unwrap_or(b"").trim_ascii();
             if id.is_empty() {
                 let file_col = self.layout.columns[self.id_column].unwrap_or(0);
-                return Err(self.column_error(line, file_col, "empty customer_id", id));
+                return Err(self.column_error(0, file_col, "empty customer_id", id));
             }
             match (self.parse)(fields) {
                 Ok(v) => Ok(v.map(|v| (id, v))),
                 Err(fe) => {
                     let file_col = self.layout.columns[fe.column].unwrap_or(0);
-                    Err(self.column_error(line, file_col, fe.kind, fields.raw(file_col)))
+                    Err(self.column_error(0, file_col, fe.kind, fields.raw(file_col)))
                 }
             }
         });
@@ -361,7 +374,10 @@ where
                 true
             }
             Ok(None) => true,
-            Err(e) => match self.policy {
+            Err(mut e) => match {
+                e.line = line();
+                self.policy
+            } {
                 BadRowPolicy::Fail => {
                     out.fatal = Some(e);
                     false
@@ -387,6 +403,7 @@ where
             fatal: None,
         };
         let columns = &self.layout.columns;
+        let chunk_is_utf8 = std::str::from_utf8(&chunk.bytes).is_ok();
         match delimiter {
             Delimiter::Byte(d) => {
                 let mut r = csv::ReaderBuilder::new()
@@ -425,12 +442,12 @@ where
                             break;
                         }
                     }
-                    let line = line_at(rec.position().map_or(0, |p| p.byte() as usize));
+                    let byte = rec.position().map_or(0, |p| p.byte() as usize);
                     let fields = Fields {
                         record: Record::Csv(&rec),
                         columns,
                     };
-                    if !self.record(line, &fields, &mut out) {
+                    if !self.record(&mut || line_at(byte), chunk_is_utf8, &fields, &mut out) {
                         break;
                     }
                 }
@@ -445,7 +462,8 @@ where
                         record: Record::Split(&parts),
                         columns,
                     };
-                    if !self.record(chunk.first_line + i as u64, &fields, &mut out) {
+                    let line = chunk.first_line + i as u64;
+                    if !self.record(&mut || line, chunk_is_utf8, &fields, &mut out) {
                         break;
                     }
                 }
