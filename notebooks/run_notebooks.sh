@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Execute every notebook in notebooks/ headless; exit non-zero if any cell fails.
+#
+#   notebooks/run_notebooks.sh            # venv in notebooks/.venv, ltv from target/release
+#   LTV_BIN=/path/to/ltv notebooks/run_notebooks.sh
+#   NB_TIMEOUT=300 (seconds per cell), NB_OUT=<dir> (keep the executed copies there)
+#
+# Creates notebooks/.venv from notebooks/requirements.txt (re-installs when that file changes),
+# builds `ltv` in release unless LTV_BIN is set (cargo is a no-op when it is up to date), and runs
+# `jupyter nbconvert --execute` on each notebook, writing executed copies outside the repo.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(dirname "$here")"
+venv="$here/.venv"
+timeout="${NB_TIMEOUT:-300}"
+py="${PYTHON:-python3}"
+
+if [[ ! -x "$venv/bin/python" ]]; then
+    echo "run_notebooks: creating $venv" >&2
+    "$py" -m venv "$venv"
+fi
+stamp="$venv/.requirements.sha256"
+want="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+    echo "run_notebooks: installing notebooks/requirements.txt" >&2
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+    echo "$want" > "$stamp"
+fi
+
+if [[ -z "${LTV_BIN:-}" ]]; then
+    (cd "$repo" && cargo build --release --quiet --bin ltv)
+    export LTV_BIN="$repo/target/release/ltv"
+fi
+[[ -x "$LTV_BIN" ]] || { echo "run_notebooks: LTV_BIN=$LTV_BIN is not executable" >&2; exit 1; }
+
+out="${NB_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/ltv-notebooks.XXXXXX")}"
+mkdir -p "$out"
+# the kernel must be the venv's python, whatever kernels the user has installed
+export JUPYTER_PATH="$venv/share/jupyter"
+export MPLBACKEND=module://matplotlib_inline.backend_inline
+
+status=0
+for nb in "$here"/[0-9]*.ipynb; do
+    name="$(basename "$nb")"
+    start=$SECONDS
+    if "$venv/bin/jupyter" nbconvert --to notebook --execute \
+        --ExecutePreprocessor.timeout="$timeout" --ExecutePreprocessor.kernel_name=python3 \
+        --output-dir "$out" "$nb" >"$out/$name.log" 2>&1; then
+        echo "run_notebooks: ok   $name ($((SECONDS - start)) s)" >&2
+    else
+        echo "run_notebooks: FAIL $name ($((SECONDS - start)) s); log $out/$name.log:" >&2
+        tail -n 40 "$out/$name.log" >&2
+        status=1
+    fi
+done
+echo "run_notebooks: executed copies in $out" >&2
+exit $status
