@@ -374,22 +374,22 @@ where
                 true
             }
             Ok(None) => true,
-            Err(mut e) => match {
+            Err(mut e) => {
                 e.line = line();
-                self.policy
-            } {
-                BadRowPolicy::Fail => {
-                    out.fatal = Some(e);
-                    false
-                }
-                BadRowPolicy::Skip => {
-                    out.bad_rows += 1;
-                    if out.errors.len() < MAX_REPORTED_BAD_ROWS {
-                        out.errors.push(e);
+                match self.policy {
+                    BadRowPolicy::Fail => {
+                        out.fatal = Some(e);
+                        false
                     }
-                    true
+                    BadRowPolicy::Skip => {
+                        out.bad_rows += 1;
+                        if out.errors.len() < MAX_REPORTED_BAD_ROWS {
+                            out.errors.push(e);
+                        }
+                        true
+                    }
                 }
-            },
+            }
         }
     }
 
