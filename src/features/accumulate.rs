@@ -219,15 +219,20 @@ impl OrderKeys {
     }
 }
 
+/// What a customer did in the label window.
+#[derive(Debug, Clone, Default)]
+struct FutureAcc {
+    spend: i64,
+    orders: u32,
+    /// Distinct purchase days, ascending.
+    days: Vec<i32>,
+}
+
 /// Rarely needed per-customer data, allocated only for customers that have it.
 #[derive(Debug, Clone, Default)]
 struct Extra {
     listed: bool,
     acquisition_channel: Option<Box<str>>,
-    future_spend: i64,
-    future_orders: u32,
-    /// Distinct purchase days in the label window, ascending.
-    future_days: Vec<i32>,
     /// Net refunds per day on days before the first purchase day (or with no purchase yet):
     /// they join the first purchase day's net if a purchase later lands on one of them.
     early_refunds: Vec<(i32, i64)>,
@@ -244,8 +249,6 @@ const NO_DAY_MAX: i32 = i32::MIN;
 pub struct CustomerAcc {
     first_purchase: i64,
     last_purchase: i64,
-    /// Net spend (purchases minus refunds).
-    pub spend_total: i64,
     /// Gross purchase amount.
     pub purchase_amount: i64,
     /// Refunded amount (positive).
@@ -276,6 +279,7 @@ pub struct CustomerAcc {
     pub shares_90d: u32,
     /// Review events in the last 90 days.
     pub reviews_90d: u32,
+    future: Option<Box<FutureAcc>>,
     extra: Option<Box<Extra>>,
 }
 
@@ -284,7 +288,6 @@ impl Default for CustomerAcc {
         CustomerAcc {
             first_purchase: NO_TS_MIN,
             last_purchase: NO_TS_MAX,
-            spend_total: 0,
             purchase_amount: 0,
             refund_amount: 0,
             spend_w: [0; 3],
@@ -301,6 +304,7 @@ impl Default for CustomerAcc {
             click_90d: 0,
             shares_90d: 0,
             reviews_90d: 0,
+            future: None,
             extra: None,
         }
     }
@@ -348,6 +352,11 @@ impl CustomerAcc {
         (self.last_purchase != NO_TS_MAX).then_some(self.last_purchase)
     }
 
+    /// Net spend (purchases minus refunds).
+    pub fn spend_total(&self) -> i64 {
+        self.purchase_amount.wrapping_sub(self.refund_amount)
+    }
+
     /// Distinct purchase days at or before the cutoff, ascending.
     pub fn purchase_days(&self) -> &[i32] {
         &self.purchase_days
@@ -365,19 +374,17 @@ impl CustomerAcc {
 
     /// Net spend in the label window.
     pub fn future_spend(&self) -> i64 {
-        self.extra.as_ref().map_or(0, |e| e.future_spend)
+        self.future.as_ref().map_or(0, |f| f.spend)
     }
 
     /// Purchases in the label window.
     pub fn future_orders(&self) -> u32 {
-        self.extra.as_ref().map_or(0, |e| e.future_orders)
+        self.future.as_ref().map_or(0, |f| f.orders)
     }
 
     /// Number of distinct purchase days in the label window.
     pub fn future_purchase_days(&self) -> u32 {
-        self.extra
-            .as_ref()
-            .map_or(0, |e| e.future_days.len() as u32)
+        self.future.as_ref().map_or(0, |f| f.days.len() as u32)
     }
 
     fn see_day(&mut self, day: i32) {
@@ -455,7 +462,6 @@ impl CustomerAcc {
             } else {
                 self.refund_amount -= amount;
             }
-            self.spend_total += amount;
             self.add_day(day, amount);
             for (i, w) in ORDER_WINDOWS_DAYS.iter().enumerate() {
                 if ts >= frame.cutoff_end - w * SECONDS_PER_DAY {
@@ -467,19 +473,19 @@ impl CustomerAcc {
             if key != 0 && !keys.insert(customer, key, true) {
                 return;
             }
-            let e = self.extra_mut();
-            e.future_spend += amount;
+            let f = self.future.get_or_insert_with(Default::default);
+            f.spend += amount;
             if amount >= 0 {
-                e.future_orders += 1;
+                f.orders += 1;
                 let day = day32(frame, ts);
-                match e.future_days.last() {
+                match f.days.last() {
                     Some(&l) if l == day => {}
                     Some(&l) if l > day => {
-                        if let Err(i) = e.future_days.binary_search(&day) {
-                            e.future_days.insert(i, day);
+                        if let Err(i) = f.days.binary_search(&day) {
+                            f.days.insert(i, day);
                         }
                     }
-                    _ => e.future_days.push(day),
+                    _ => f.days.push(day),
                 }
             }
         }

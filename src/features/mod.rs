@@ -378,7 +378,7 @@ fn finalize(
     let repeat = (!purchase_days.is_empty()).then(|| purchase_days.len() as u32 - 1);
     let first_day_net = acc.first_day_net();
     let repeat_spend_avg = repeat.filter(|x| *x > 0).map(|x| {
-        crate::data::amount::amount_to_f64(acc.spend_total - first_day_net) / f64::from(x)
+        crate::data::amount::amount_to_f64(acc.spend_total() - first_day_net) / f64::from(x)
     });
     let days_since_last_interaction = acc.last_interaction_day().map(|d| cutoff_day - d);
     let first_seen_day = acc.first_seen_day().unwrap_or(cutoff_day);
@@ -386,7 +386,7 @@ fn finalize(
     let observed_days = (days_since_first_seen + 1).clamp(1, 90);
     let days_since_last_order = last_day.map(|d| cutoff_day - d);
     let days_since_first_order = first_day.map(|d| cutoff_day - d);
-    let spend = crate::data::amount::amount_to_f64(acc.spend_total);
+    let spend = crate::data::amount::amount_to_f64(acc.spend_total());
     CustomerFeatures {
         customer_id,
         first_order_at: acc.first_purchase(),
@@ -396,7 +396,7 @@ fn finalize(
         days_first_to_last_order: first_day.zip(last_day).map(|(f, l)| l - f),
         customer_age_days: days_since_first_order,
         days_since_last_order,
-        spend_total: acc.spend_total,
+        spend_total: acc.spend_total(),
         spend_avg_order: (acc.orders_total > 0).then(|| spend / f64::from(acc.orders_total)),
         repeat_spend_avg,
         refund_rate: (acc.purchase_amount > 0)
@@ -450,7 +450,10 @@ fn rfm_scores(order: &[(u32, u32)], shards: &Shards, cutoff_day: i64) -> Vec<[u8
         .iter()
         .map(|&k| acc(&order[k]).orders_total.into())
         .collect();
-    let m_vals: Vec<i64> = buyers.iter().map(|&k| acc(&order[k]).spend_total).collect();
+    let m_vals: Vec<i64> = buyers
+        .iter()
+        .map(|&k| acc(&order[k]).spend_total())
+        .collect();
     let r = rfm::quintile_scores(&r_vals, false);
     let f = rfm::quintile_scores(&f_vals, true);
     let m = rfm::quintile_scores(&m_vals, true);
