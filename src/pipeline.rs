@@ -5,7 +5,7 @@ use crate::evaluate::{auc, Metrics};
 use crate::features::{build_features, FeatureParams, FeatureTable, Inputs, LifecycleThresholds};
 use crate::models::btyd::Btyd;
 use crate::models::churn::{ChurnClassifier, FittedChurn};
-use crate::models::file::{LifecycleDays, ModelFile, ModelScore, FORMAT_VERSION};
+use crate::models::file::{ModelFile, ModelScore, FORMAT_VERSION};
 use crate::models::folds::{kfold_assignment, split};
 use crate::models::value::{Dataset, ModelKind, TrainSettings, ValueModel};
 use crate::tiers::TierCutoffs;
@@ -48,14 +48,6 @@ pub fn hash_files(paths: &[PathBuf]) -> Result<String> {
         }
     }
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
-fn lifecycle_days(t: &LifecycleThresholds) -> LifecycleDays {
-    LifecycleDays {
-        new_within_days: t.new_within_days,
-        silent_after_days: t.silent_after_days,
-        churned_after_days: t.churned_after_days,
-    }
 }
 
 /// A training job.
@@ -198,7 +190,7 @@ pub fn train(job: TrainJob<'_>, progress: Progress<'_>) -> Result<TrainOutcome> 
         cutoff: job.read.time.format(job.cutoff.instant()),
         horizon_days: job.horizon_days,
         utc_offset_seconds: job.read.time.utc_offset_seconds(),
-        lifecycle: lifecycle_days(&job.lifecycle),
+        lifecycle: job.lifecycle,
         training_data_sha256: hash_files(&job.input_paths)?,
         training_customers: data.len(),
         metrics,
@@ -291,15 +283,10 @@ pub fn score(
     as_of: Cutoff,
     tier_shares: (f64, f64),
 ) -> Result<Scores> {
-    let l = model.lifecycle;
     let params = FeatureParams {
         cutoff: as_of,
         horizon_days: None,
-        lifecycle: LifecycleThresholds {
-            new_within_days: l.new_within_days,
-            silent_after_days: l.silent_after_days,
-            churned_after_days: l.churned_after_days,
-        },
+        lifecycle: model.lifecycle,
     };
     let table = build_features(inputs, &params, read, &|_| {})?;
     predict_table(model, table, tier_shares)
@@ -309,21 +296,14 @@ impl Scores {
     /// Writes `scores.csv`: customer_id, predicted_value, churn_probability, p_alive,
     /// expected_orders, lifecycle_stage, rfm_segment, tier.
     pub fn write_csv(&self, w: &mut dyn Write) -> Result<()> {
-        use crate::features::table::format_float;
+        use crate::features::table::{format_float, push_csv_text};
         let io = |e| Error::io("<scores>", e);
         let mut out = Vec::with_capacity(self.table.rows.len() * 80);
         out.extend_from_slice(
             b"customer_id,predicted_value,churn_probability,p_alive,expected_orders,lifecycle_stage,rfm_segment,tier\n",
         );
         for (i, r) in self.table.rows.iter().enumerate() {
-            let id = &r.customer_id;
-            if id.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
-                out.push(b'"');
-                out.extend_from_slice(id.replace('"', "\"\"").as_bytes());
-                out.push(b'"');
-            } else {
-                out.extend_from_slice(id.as_bytes());
-            }
+            push_csv_text(&mut out, &r.customer_id);
             let v = self.predicted_value[i];
             let line = format!(
                 ",{},{},{},{},{},{},{}\n",
@@ -353,15 +333,10 @@ pub fn evaluate(
     cutoff: Cutoff,
     horizon_days: i64,
 ) -> Result<Metrics> {
-    let l = model.lifecycle;
     let params = FeatureParams {
         cutoff,
         horizon_days: Some(horizon_days),
-        lifecycle: LifecycleThresholds {
-            new_within_days: l.new_within_days,
-            silent_after_days: l.silent_after_days,
-            churned_after_days: l.churned_after_days,
-        },
+        lifecycle: model.lifecycle,
     };
     let table = build_features(inputs, &params, read, &|_| {})?;
     let data = dataset_for(model, &table)?;

@@ -299,13 +299,12 @@ impl<'a, P> ChunkParser<'a, P> {
         InputError::new(self.path, line, Some(file_col + 1), name, kind, value)
     }
 
-    fn check<T>(
+    fn check(
         &self,
         line: u64,
         fields: &Fields<'_>,
         chunk_is_utf8: bool,
     ) -> std::result::Result<(), InputError> {
-        let _ = std::marker::PhantomData::<T>;
         if fields.len() != self.layout.width {
             let joined: Vec<u8> = (0..fields.len())
                 .map(|i| fields.raw(i))
@@ -348,7 +347,7 @@ where
         out: &mut ParsedChunk<T>,
     ) -> bool {
         out.rows += 1;
-        let result = self.check::<T>(0, fields, chunk_is_utf8).and_then(|()| {
+        let result = self.check(0, fields, chunk_is_utf8).and_then(|()| {
             let id = fields.get(self.id_column).unwrap_or(b"").trim_ascii();
             if id.is_empty() {
                 let file_col = self.layout.columns[self.id_column].unwrap_or(0);

@@ -39,7 +39,8 @@ impl Stage {
 }
 
 /// Day thresholds of the stage rules (defaults 30 / 30 / 90, design.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LifecycleThresholds {
     /// A first purchase fewer than this many days before the cutoff makes a customer `new`.
     pub new_within_days: i64,

@@ -279,6 +279,18 @@ pub static LABEL_COLUMNS: &[Column] = &[
         ))),
 ];
 
+/// Appends `s` as one CSV field, quoted (with `"` doubled) only when it holds a comma, quote or
+/// line break.
+pub fn push_csv_text(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        out.push(b'"');
+        out.extend_from_slice(s.replace('"', "\"\"").as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(s.as_bytes());
+    }
+}
+
 /// Formats a float with at most 6 decimals and no trailing zeros.
 pub fn format_float(v: f64) -> String {
     if !v.is_finite() {
@@ -329,15 +341,7 @@ fn write_cell(time: &TimeParser, out: &mut Vec<u8>, cell: Cell<'_>) {
         Cell::Float(v) => out.extend_from_slice(format_float(v).as_bytes()),
         Cell::Amount(v) => out.extend_from_slice(format_amount(v).as_bytes()),
         Cell::Time(t) => out.extend_from_slice(time.format(t).as_bytes()),
-        Cell::Text(s) => {
-            if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
-                out.push(b'"');
-                out.extend_from_slice(s.replace('"', "\"\"").as_bytes());
-                out.push(b'"');
-            } else {
-                out.extend_from_slice(s.as_bytes());
-            }
-        }
+        Cell::Text(s) => push_csv_text(out, s),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Model files: versioned JSON with the fitted parameters, the feature list, the training window,
 //! a hash of the training data and the out-of-fold metrics. Written atomically.
 use crate::evaluate::Metrics;
+use crate::features::LifecycleThresholds;
 use crate::models::btyd::Btyd;
 use crate::models::churn::FittedChurn;
 use crate::models::value::{ModelKind, TrainSettings, ValueModel};
@@ -23,17 +24,6 @@ pub struct ModelScore {
     pub error: Option<String>,
 }
 
-/// Lifecycle thresholds used when the model was trained (scoring reuses them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LifecycleDays {
-    /// `new` if the first purchase is fewer days old.
-    pub new_within_days: i64,
-    /// `silent` from this many idle days.
-    pub silent_after_days: i64,
-    /// `churned` beyond this many idle days.
-    pub churned_after_days: i64,
-}
-
 /// Everything a model file holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,8 +44,8 @@ pub struct ModelFile {
     pub horizon_days: i64,
     /// UTC offset (seconds) of the calendar used for features.
     pub utc_offset_seconds: i64,
-    /// Lifecycle thresholds.
-    pub lifecycle: LifecycleDays,
+    /// Lifecycle thresholds used in training (scoring reuses them).
+    pub lifecycle: LifecycleThresholds,
     /// sha256 over the training input files (name and bytes of each, in order).
     pub training_data_sha256: String,
     /// Customers trained on.

@@ -54,38 +54,16 @@ pub fn binary_metrics(scores: &[f64], truth: &[bool], threshold: f64) -> Option<
 /// ROC AUC by the rank-sum (Mann–Whitney) formula with average ranks for ties; 0.5 when one
 /// class is absent. NaN scores rank lowest.
 pub fn auc(scores: &[f64], truth: &[bool]) -> f64 {
-    let n_pos = truth.iter().filter(|&&t| t).count();
-    let n_neg = truth.len() - n_pos;
-    if n_pos == 0 || n_neg == 0 {
-        return 0.5;
-    }
-    let mut idx: Vec<usize> = (0..scores.len()).collect();
-    let key = |i: usize| {
-        if scores[i].is_nan() {
-            f64::NEG_INFINITY
-        } else {
-            scores[i]
-        }
-    };
-    idx.sort_by(|&a, &b| key(a).total_cmp(&key(b)));
-    let mut rank_sum_pos = 0.0;
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && key(idx[j + 1]) == key(idx[i]) {
-            j += 1;
-        }
-        // ranks i+1 ..= j+1 share their mean
-        let mean_rank = (i + j + 2) as f64 / 2.0;
-        for &k in &idx[i..=j] {
-            if truth[k] {
-                rank_sum_pos += mean_rank;
-            }
-        }
-        i = j + 1;
-    }
-    let np = n_pos as f64;
-    (rank_sum_pos - np * (np + 1.0) / 2.0) / (np * n_neg as f64)
+    // `evaluate::auc` takes finite scores only: NaN and −∞ rank lowest, +∞ highest.
+    let ranked: Vec<f64> = scores
+        .iter()
+        .map(|&s| match s {
+            s if s.is_nan() || s == f64::NEG_INFINITY => f64::MIN,
+            f64::INFINITY => f64::MAX,
+            s => s,
+        })
+        .collect();
+    crate::evaluate::auc(truth, &ranked).unwrap_or(0.5)
 }
 
 #[cfg(test)]
