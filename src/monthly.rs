@@ -6,8 +6,10 @@
 //! - `M/` — `scores.csv`, `model.json` (the challenger trained this month), `tiers.json`,
 //!   `metrics.json`, `run.log` (the only file with wall-clock times); written into
 //!   `.M.tmp-<pid>/` and renamed into place at the end.
-//! - `champion.json` (a copy of the promoted month's `model.json`) and `champion.txt` (the
-//!   month), each replaced atomically.
+//! - `champion.txt` (the champion's month: the one record that decides) and `champion.json` (a
+//!   copy of that month's `model.json`, for people and other tools), each replaced atomically,
+//!   `champion.txt` first. A kill between the two leaves a stale copy, which the next run or
+//!   `model promote` repairs from `<month>/model.json` before doing anything else.
 //! - `.lock` — holds the running job's pid; created with `create_new`; stale when that process
 //!   is gone.
 //!
@@ -208,23 +210,48 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
 }
 
-/// Makes `month`'s model the champion: copies `<output>/<month>/model.json` to `champion.json`
-/// (atomically), then names the month in `champion.txt`.
+/// Makes `month`'s model the champion: names the month in `champion.txt` (the record that
+/// decides), then copies `<output>/<month>/model.json` to `champion.json`; both atomically.
 fn set_champion(output: &Path, month: &str) -> Result<()> {
     let src = output.join(month).join("model.json");
     ModelFile::load(&src)?;
     let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
-    write_bytes(&output.join("champion.json"), &bytes)?;
     write_bytes(
         &output.join("champion.txt"),
         format!("{month}\n").as_bytes(),
-    )
+    )?;
+    write_bytes(&output.join("champion.json"), &bytes)
+}
+
+/// Makes `champion.json` a copy of the model of the month `champion.txt` names, when that
+/// month's `model.json` exists and the copy differs (a run killed between the two writes of
+/// [`set_champion`]). Returns whether it rewrote the copy.
+fn repair_champion_copy(output: &Path) -> Result<bool> {
+    let Some(month) = champion_month(output)? else {
+        return Ok(false);
+    };
+    let src = output.join(&month).join("model.json");
+    let bytes = match std::fs::read(&src) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(Error::io(&src, e)),
+    };
+    let copy = output.join("champion.json");
+    match std::fs::read(&copy) {
+        Ok(c) if c == bytes => Ok(false),
+        Ok(_) => write_bytes(&copy, &bytes).map(|()| true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            write_bytes(&copy, &bytes).map(|()| true)
+        }
+        Err(e) => Err(Error::io(&copy, e)),
+    }
 }
 
 /// `ltv model promote`: makes an earlier month's model the champion (under the run lock).
 pub fn promote(output: &Path, month: &str) -> Result<()> {
     parse_month(month)?;
     let _lock = RunLock::acquire(output)?;
+    repair_champion_copy(output)?;
     let src = output.join(month).join("model.json");
     if !src.exists() {
         return Err(Error::InvalidParameter {
@@ -284,6 +311,11 @@ pub fn run_month(config: &Config, month: &str, hooks: &RunHooks<'_>) -> Result<R
     let _lock = RunLock::acquire(output)?;
     (hooks.after_stage)("lock");
     clean_leftovers(output)?;
+    if repair_champion_copy(output)? {
+        (hooks.progress)(
+            "champion.json did not match the champion named in champion.txt: restored it",
+        );
+    }
     let pid = std::process::id();
     let tmp = output.join(format!(".{month}.tmp-{pid}"));
     if tmp.exists() {
@@ -609,6 +641,42 @@ mod tests {
         assert_eq!(month_last_day("2024-02").unwrap(), day(2024, 2, 29));
         assert_eq!(month_last_day("2025-12").unwrap(), day(2025, 12, 31));
         assert!(month_last_day("2025-6").is_err());
+    }
+
+    #[test]
+    fn a_stale_champion_copy_is_repaired_from_the_named_month() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        for (m, body) in [("2025-05", "old model"), ("2025-06", "new model")] {
+            std::fs::create_dir_all(out.join(m)).unwrap();
+            std::fs::write(out.join(m).join("model.json"), body).unwrap();
+        }
+        // No champion yet: nothing to do.
+        assert!(!repair_champion_copy(out).unwrap());
+        // Killed between the two writes of set_champion: the record names 2025-06, the copy
+        // still holds 2025-05's model.
+        std::fs::write(out.join("champion.txt"), "2025-06\n").unwrap();
+        std::fs::write(out.join("champion.json"), "old model").unwrap();
+        assert!(repair_champion_copy(out).unwrap());
+        assert_eq!(
+            std::fs::read(out.join("champion.json")).unwrap(),
+            b"new model"
+        );
+        assert!(!repair_champion_copy(out).unwrap(), "in agreement now");
+        // A missing copy is restored too.
+        std::fs::remove_file(out.join("champion.json")).unwrap();
+        assert!(repair_champion_copy(out).unwrap());
+        assert_eq!(
+            std::fs::read(out.join("champion.json")).unwrap(),
+            b"new model"
+        );
+        // The named month's directory is gone (deleted by hand): the copy is all there is.
+        std::fs::remove_dir_all(out.join("2025-06")).unwrap();
+        assert!(!repair_champion_copy(out).unwrap());
+        assert_eq!(
+            std::fs::read(out.join("champion.json")).unwrap(),
+            b"new model"
+        );
     }
 
     #[test]
