@@ -4,6 +4,8 @@
 #
 #   scripts/train_sentiment.sh [DATASET_DIR]
 #
+# Model: logistic regression over sublinear TF-IDF n-grams (Chinese: characters 1–3 with
+# negation scopes; English: words 1–2 plus VADER's compound score); see docs/design-notes.md.
 # Each corpus is split 80/20 by a seeded hash of the text (split seed 42); only the 80 % is
 # used for training and the held-out metrics are written into the model file.
 # After retraining, rebuild: the models are embedded in the binary with include_str!.
@@ -22,7 +24,7 @@ LTV=target/release/ltv
 
 $LTV sentiment train --lang zh \
   --pos "$D/zh_reviews_pos.txt" --neg "$D/zh_reviews_neg.txt" \
-  --holdout 0.2 --split-seed 42 --seed 42 \
+  --max-ngram 3 --holdout 0.2 --split-seed 42 --seed 42 \
   -o models/sentiment-zh.json
 
 $LTV sentiment train --lang en \

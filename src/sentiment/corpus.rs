@@ -288,8 +288,11 @@ mod real_data_tests {
         let h = m.training.holdout_metrics.unwrap();
         // 20 % of 13.9k texts held out; majority-class accuracy is 0.52
         assert!(h.n > 2500, "{h:?}");
-        assert!(h.accuracy >= 0.83, "{h:?}");
-        assert!(h.macro_f1 >= 0.83 && h.auc >= 0.90, "{h:?}");
+        // issue 4 asks for 0.88; no linear n-gram model reached it on this split (see
+        // benches/compare/sentiment_sklearn.py: all variants 0.81–0.856), so this asserts what
+        // the method honestly reaches
+        assert!(h.accuracy >= 0.85, "{h:?}");
+        assert!(h.macro_f1 >= 0.85 && h.auc >= 0.92, "{h:?}");
         // re-evaluating the held-out part gives the stored numbers; the training part scores
         // higher (the split really separates them)
         let again = evaluate(&m, &corpus, Some(Split::default()), None).unwrap();

@@ -1,10 +1,14 @@
-//! The trained text model: L2-regularised logistic regression over hashed n-gram features
-//! (plus, for English, VADER's compound score as one extra input), its hyper-parameters, fitting
-//! by seeded stochastic gradient descent, and the JSON model file.
+//! The trained text model: L2-regularised logistic regression over TF-IDF-weighted hashed
+//! n-gram features (plus, for English, VADER's compound score as one extra input), its
+//! hyper-parameters, fitting by seeded stochastic gradient descent, and the JSON model file.
 //!
-//! Input of one text: each n-gram occurrence contributes `1 / sqrt(N)` to its feature, where `N`
-//! is the number of n-grams the text produced (so long texts are not over-confident), and
-//! `logit = bias + Σ w_f · x_f + vader_weight · compound`. The score is `tanh(logit / 2)`
+//! Input of one text (sublinear TF-IDF, as scikit-learn's
+//! `TfidfVectorizer(sublinear_tf=True, smooth_idf=True, norm="l2")`): an n-gram `f` of the
+//! model's vocabulary that occurs `tf` times gets `x_f = (1 + ln tf) · idf_f` with
+//! `idf_f = ln((1 + n_docs) / (1 + df_f)) + 1` (`df_f`: training documents containing `f`);
+//! the vector is then scaled to unit length over the vocabulary n-grams present (n-grams the
+//! model does not know are ignored), so long texts are not over-confident. Then
+//! `logit = bias + Σ w_f · x_f + vader_weight · compound`, and the score is `tanh(logit / 2)`
 //! = `2 · P(positive) − 1` ∈ (−1, 1).
 use super::features::{en_features, zh_features, FeatureConfig};
 use super::metrics::BinaryMetrics;
@@ -20,8 +24,10 @@ use std::path::Path;
 
 /// Model-file format identifier.
 pub const FORMAT: &str = "ltv-sentiment-text-model";
-/// Model-file format version (bump when features or their hashing change).
-pub const FORMAT_VERSION: u32 = 1;
+/// Model-file format version (bump when features or their hashing change). Version 2: TF-IDF
+/// inputs, every vocabulary entry stores its document frequency (version 1 had `1/sqrt(N)`
+/// counts and no document frequencies).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Hyper-parameters of [`TextModel`]; build with [`TextModel::params`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,7 +43,8 @@ pub struct TextModelParams {
     pub learning_rate: f64,
     /// Minimum number of training documents an n-gram must occur in to get a weight.
     pub min_count: u32,
-    /// Weights with |w| below this are dropped from the model file.
+    /// Vocabulary n-grams whose weight has |w| below this are dropped from the model file (they
+    /// then no longer count in a text's vector length either).
     pub prune_below: f64,
     /// Tokenisation settings.
     pub features: FeatureConfig,
@@ -53,7 +60,10 @@ pub struct TextModel {
     params: TextModelParams,
     bias: f64,
     vader_weight: f64,
-    weights: FxHashMap<u64, f32>,
+    /// n-gram key → its vocabulary entry.
+    weights: FxHashMap<u64, Entry>,
+    /// Training documents the idf values were computed from.
+    n_docs: u64,
     /// Information about the training run, stored in the model file.
     pub training: TrainingInfo,
 }
@@ -86,8 +96,56 @@ struct ModelFile {
     bias: f64,
     vader_weight: f64,
     training: TrainingInfo,
-    /// (feature key, weight), sorted by key.
-    weights: Vec<(u64, f32)>,
+    /// Number of training documents (`n_docs` of the idf).
+    n_docs: u64,
+    /// (feature key, document frequency, weight), sorted by key.
+    weights: Vec<(u64, u32, f32)>,
+}
+
+/// Just the identification of a model file, read to explain why a full parse failed.
+#[derive(Debug, Deserialize)]
+struct ModelFileHeader {
+    format: String,
+    format_version: u32,
+}
+
+/// idf of an n-gram seen in `df` of `n_docs` training documents (scikit-learn's smoothed idf).
+#[inline]
+fn idf(n_docs: u64, df: u32) -> f64 {
+    ((1.0 + n_docs as f64) / (1.0 + df as f64)).ln() + 1.0
+}
+
+/// One vocabulary n-gram of a fitted model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Entry {
+    /// Training documents containing it (what the file stores).
+    df: u32,
+    /// `idf(n_docs, df)` rounded to f32 (what scoring uses).
+    idf: f32,
+    /// Its weight.
+    weight: f32,
+}
+
+/// Sorts `keys` and calls `visit(key, tf)` once per distinct key with its count.
+#[inline]
+fn for_each_count(keys: &mut [u64], mut visit: impl FnMut(u64, u32)) {
+    keys.sort_unstable();
+    let mut i = 0;
+    while i < keys.len() {
+        let k = keys[i];
+        let mut j = i + 1;
+        while j < keys.len() && keys[j] == k {
+            j += 1;
+        }
+        visit(k, (j - i) as u32);
+        i = j;
+    }
+}
+
+/// Sublinear term frequency `1 + ln tf`.
+#[inline]
+fn sublinear_tf(tf: u32) -> f64 {
+    1.0 + (tf as f64).ln()
 }
 
 /// The evidence a model found in one text.
@@ -112,8 +170,8 @@ impl Evidence {
 
 impl TextModel {
     /// Hyper-parameters with their defaults: `l2` 1e-5, `epochs` 30, `learning_rate` 0.2,
-    /// `min_count` 2, `prune_below` 1e-3, `max_ngram` 2, `negation_scope` 3, `use_vader` true for
-    /// English, `seed` 42.
+    /// `min_count` 2, `prune_below` 1e-3, `max_ngram` 3 for Chinese (character 1–3-grams) and 2
+    /// for English (word 1–2-grams), `negation_scope` 3, `use_vader` true for English, `seed` 42.
     pub fn params(lang: Lang) -> TextModelParams {
         TextModelParams {
             lang,
@@ -122,7 +180,10 @@ impl TextModel {
             learning_rate: 0.2,
             min_count: 2,
             prune_below: 1e-3,
-            features: FeatureConfig::default(),
+            features: FeatureConfig {
+                max_ngram: if lang == Lang::Zh { 3 } else { 2 },
+                ..FeatureConfig::default()
+            },
             use_vader: lang == Lang::En,
             seed: 42,
         }
@@ -138,27 +199,31 @@ impl TextModel {
         self.params.lang
     }
 
-    /// Number of n-gram weights.
+    /// Number of n-gram weights (vocabulary entries).
     pub fn n_weights(&self) -> usize {
         self.weights.len()
     }
 
     /// The evidence for `text`; `vader` is used only when the model was trained with it.
     pub fn evidence(&self, text: &str, vader: Option<&Vader>) -> Evidence {
-        let mut sum = 0.0f64;
-        let mut known = 0u32;
-        let mut add = |k: u64| {
-            if let Some(&w) = self.weights.get(&k) {
-                sum += w as f64;
+        let mut keys: Vec<u64> = Vec::with_capacity(text.len());
+        let n = for_each_feature(self.params.lang, text, &self.params.features, |k| {
+            keys.push(k)
+        });
+        let (mut dot, mut norm2, mut known) = (0.0f64, 0.0f64, 0u32);
+        for_each_count(&mut keys, |k, tf| {
+            if let Some(e) = self.weights.get(&k) {
+                let x = sublinear_tf(tf) * e.idf as f64;
+                dot += e.weight as f64 * x;
+                norm2 += x * x;
                 known += 1;
             }
-        };
-        let n = for_each_feature(self.params.lang, text, &self.params.features, &mut add);
+        });
         let compound = match (self.params.use_vader, vader) {
             (true, Some(v)) => v.compound(text),
             _ => 0.0,
         };
-        let x = if n > 0 { sum / (n as f64).sqrt() } else { 0.0 };
+        let x = if norm2 > 0.0 { dot / norm2.sqrt() } else { 0.0 };
         Evidence {
             logit: self.bias + x + self.vader_weight * compound,
             n_features: n,
@@ -189,17 +254,22 @@ impl TextModel {
 
     /// Serialises to the JSON model file (deterministic bytes).
     pub fn to_json(&self) -> Result<String> {
-        let mut weights: Vec<(u64, f32)> = self.weights.iter().map(|(&k, &w)| (k, w)).collect();
-        weights.sort_unstable_by_key(|&(k, _)| k);
+        let mut weights: Vec<(u64, u32, f32)> = self
+            .weights
+            .iter()
+            .map(|(&k, e)| (k, e.df, e.weight))
+            .collect();
+        weights.sort_unstable_by_key(|&(k, _, _)| k);
         let file = ModelFile {
             format: FORMAT.to_string(),
             format_version: FORMAT_VERSION,
             crate_version: env!("CARGO_PKG_VERSION").to_string(),
-            algorithm: "logistic_regression_sgd".to_string(),
+            algorithm: "logistic_regression_sgd_tfidf".to_string(),
             params: self.params.clone(),
             bias: self.bias,
             vader_weight: self.vader_weight,
             training: self.training.clone(),
+            n_docs: self.n_docs,
             weights,
         };
         let mut s = serde_json::to_string(&file)?;
@@ -213,34 +283,65 @@ impl TextModel {
             path: origin.to_path_buf(),
             reason,
         };
-        let file: ModelFile =
-            serde_json::from_str(json).map_err(|e| bad(format!("not a sentiment model: {e}")))?;
-        if file.format != FORMAT {
-            return Err(bad(format!("format `{}` is not `{FORMAT}`", file.format)));
-        }
-        if file.format_version != FORMAT_VERSION {
-            return Err(bad(format!(
-                "format version {} is not supported (expected {FORMAT_VERSION})",
-                file.format_version
-            )));
-        }
+        let check_header = |h: &ModelFileHeader| {
+            if h.format != FORMAT {
+                return Err(bad(format!("format `{}` is not `{FORMAT}`", h.format)));
+            }
+            if h.format_version != FORMAT_VERSION {
+                return Err(bad(format!(
+                    "format version {} is not supported (this ltv reads version {FORMAT_VERSION}); \
+                     retrain the model with this version (scripts/train_sentiment.sh)",
+                    h.format_version
+                )));
+            }
+            Ok(())
+        };
+        let file: ModelFile = match serde_json::from_str(json) {
+            Ok(f) => f,
+            Err(e) => {
+                // explain an old or foreign file by its header rather than by a missing field
+                if let Ok(h) = serde_json::from_str::<ModelFileHeader>(json) {
+                    check_header(&h)?;
+                }
+                return Err(bad(format!("not a sentiment model: {e}")));
+            }
+        };
+        check_header(&ModelFileHeader {
+            format: file.format.clone(),
+            format_version: file.format_version,
+        })?;
         if !matches!(file.params.lang, Lang::Zh | Lang::En) {
             return Err(bad("model language must be `zh` or `en`".into()));
         }
         if !file.bias.is_finite()
             || !file.vader_weight.is_finite()
-            || file.weights.iter().any(|(_, w)| !w.is_finite())
+            || file.weights.iter().any(|(_, _, w)| !w.is_finite())
         {
             return Err(bad("non-finite weight".into()));
         }
+        if let Some(&(k, df, _)) = file
+            .weights
+            .iter()
+            .find(|&&(_, df, _)| df == 0 || df as u64 > file.n_docs)
+        {
+            return Err(bad(format!(
+                "n-gram {k}: document frequency {df} is not in 1..={}",
+                file.n_docs
+            )));
+        }
+        let n_docs = file.n_docs;
         let mut weights = FxHashMap::default();
         weights.reserve(file.weights.len());
-        weights.extend(file.weights);
+        weights.extend(file.weights.into_iter().map(|(k, df, weight)| {
+            let idf = idf(n_docs, df) as f32;
+            (k, Entry { df, idf, weight })
+        }));
         Ok(TextModel {
             params: file.params,
             bias: file.bias,
             vader_weight: file.vader_weight,
             weights,
+            n_docs,
             training: file.training,
         })
     }
@@ -395,27 +496,21 @@ impl TextModelParams {
             (true, Some(v)) => Some(v),
             (false, _) => None,
         };
-        // 1. per-document sorted (key, value) lists and document frequencies
-        let mut docs: Vec<Vec<(u64, f32)>> = Vec::with_capacity(texts.len());
+        // 1. per-document sorted (key, term count) lists and document frequencies
+        let mut docs: Vec<Vec<(u64, u32)>> = Vec::with_capacity(texts.len());
         let mut df: FxHashMap<u64, u32> = FxHashMap::default();
         let mut keys = Vec::new();
         for t in texts {
             keys.clear();
-            let n = for_each_feature(self.lang, t, &self.features, |k| keys.push(k));
-            keys.sort_unstable();
-            let inv = if n > 0 { 1.0 / (n as f32).sqrt() } else { 0.0 };
-            let mut doc: Vec<(u64, f32)> = Vec::new();
-            for &k in &keys {
-                match doc.last_mut() {
-                    Some((lk, v)) if *lk == k => *v += inv,
-                    _ => doc.push((k, inv)),
-                }
-            }
+            for_each_feature(self.lang, t, &self.features, |k| keys.push(k));
+            let mut doc: Vec<(u64, u32)> = Vec::new();
+            for_each_count(&mut keys, |k, tf| doc.push((k, tf)));
             for &(k, _) in &doc {
                 *df.entry(k).or_insert(0) += 1;
             }
             docs.push(doc);
         }
+        let n_docs = texts.len() as u64;
         // 2. vocabulary: keys seen in ≥ min_count documents, ids in key order (deterministic)
         let mut vocab: Vec<u64> = df
             .iter()
@@ -428,12 +523,28 @@ impl TextModelParams {
             .enumerate()
             .map(|(i, &k)| (k, i as u32))
             .collect();
+        // idf rounded to f32 as stored in the model file, so training sees the inputs that
+        // scoring will compute
+        let df_of: Vec<u32> = vocab.iter().map(|k| df[k]).collect();
+        let idf_of: Vec<f32> = df_of.iter().map(|&d| idf(n_docs, d) as f32).collect();
         let rows: Vec<Vec<(u32, f32)>> = docs
             .iter()
             .map(|d| {
-                d.iter()
-                    .filter_map(|&(k, v)| id_of.get(&k).map(|&id| (id, v)))
-                    .collect()
+                let mut row: Vec<(u32, f64)> = d
+                    .iter()
+                    .filter_map(|&(k, tf)| {
+                        id_of
+                            .get(&k)
+                            .map(|&id| (id, sublinear_tf(tf) * idf_of[id as usize] as f64))
+                    })
+                    .collect();
+                let norm = row.iter().map(|&(_, x)| x * x).sum::<f64>().sqrt();
+                if norm > 0.0 {
+                    for (_, x) in &mut row {
+                        *x /= norm;
+                    }
+                }
+                row.into_iter().map(|(id, x)| (id, x as f32)).collect()
             })
             .collect();
         drop(docs);
@@ -453,9 +564,18 @@ impl TextModelParams {
         );
         let weights = vocab
             .iter()
-            .zip(&fit.weights)
-            .filter(|(_, w)| w.abs() >= self.prune_below)
-            .map(|(&k, &w)| (k, w as f32))
+            .zip(df_of.iter().zip(&idf_of).zip(&fit.weights))
+            .filter(|(_, (_, w))| w.abs() >= self.prune_below)
+            .map(|(&k, ((&df, &idf), &w))| {
+                (
+                    k,
+                    Entry {
+                        df,
+                        idf,
+                        weight: w as f32,
+                    },
+                )
+            })
             .collect();
         Ok(TextModel {
             params: self.clone(),
@@ -466,6 +586,7 @@ impl TextModelParams {
                 0.0
             },
             weights,
+            n_docs,
             training: TrainingInfo {
                 n_train_positive: n_pos,
                 n_train_negative: texts.len() - n_pos,
@@ -711,6 +832,87 @@ mod tests {
         assert!(e.to_string().contains("use_vader"), "{e}");
         let e = TextModel::params(Lang::En).epochs(0).check().unwrap_err();
         assert!(e.to_string().contains("epochs"), "{e}");
+    }
+
+    /// Key of the single feature `text` produces under `cfg` (one character, unigrams only).
+    fn key_of(text: &str, cfg: &FeatureConfig) -> u64 {
+        let mut k = Vec::new();
+        zh_features(text, cfg, |x| k.push(x));
+        assert_eq!(k.len(), 1);
+        k[0]
+    }
+
+    #[test]
+    fn tf_idf_logit_matches_a_hand_computed_example() {
+        // vocabulary from 3 training documents: 好 in 1 of them (w = 2), 差 in all 3 (w = -1)
+        let cfg = FeatureConfig {
+            max_ngram: 1,
+            negation_scope: 0,
+        };
+        let params = TextModelParams {
+            features: cfg,
+            ..TextModel::params(Lang::Zh)
+        };
+        let file = ModelFile {
+            format: FORMAT.into(),
+            format_version: FORMAT_VERSION,
+            crate_version: "x".into(),
+            algorithm: "x".into(),
+            params,
+            bias: 0.1,
+            vader_weight: 0.0,
+            training: TrainingInfo::default(),
+            n_docs: 3,
+            weights: vec![(key_of("好", &cfg), 1, 2.0), (key_of("差", &cfg), 3, -1.0)],
+        };
+        let json = serde_json::to_string(&file).unwrap();
+        let m = TextModel::from_json(&json, Path::new("hand.json")).unwrap();
+        // "好好差": x_好 = (1 + ln 2)·(ln(4/2) + 1) = 2.866747, x_差 = 1·(ln(4/4) + 1) = 1,
+        // |x| = 3.036156, logit = 0.1 + (2·2.866747 − 1) / 3.036156 = 1.659042
+        let e = m.evidence("好好差", None);
+        assert!((e.logit - 1.659042).abs() < 1e-5, "{e:?}");
+        assert_eq!((e.n_features, e.n_known), (3, 2));
+        // an unknown character changes neither the vector nor its length
+        let e2 = m.evidence("好好差猫", None);
+        assert!((e2.logit - e.logit).abs() < 1e-12);
+        assert_eq!(e2.n_known, 2);
+        // only 差: unit vector → logit = 0.1 − 1
+        assert!((m.evidence("差", None).logit + 0.9).abs() < 1e-6);
+        // nothing known → bias only and score exactly 0
+        assert_eq!(m.evidence("猫", None).logit, 0.1);
+        assert_eq!(m.score("猫", None), 0.0);
+        // the file round-trips with its document frequencies
+        assert_eq!(
+            m.to_json().unwrap().trim_end(),
+            serde_json::to_string(&ModelFile {
+                crate_version: env!("CARGO_PKG_VERSION").into(),
+                algorithm: "logistic_regression_sgd_tfidf".into(),
+                weights: {
+                    let mut w = file.weights.clone();
+                    w.sort_unstable_by_key(|&(k, _, _)| k);
+                    w
+                },
+                ..file
+            })
+            .unwrap()
+        );
+    }
+
+    #[test]
+    fn version_1_files_get_a_retrain_message() {
+        let v1 = r#"{"format":"ltv-sentiment-text-model","format_version":1,"weights":[[1,0.5]]}"#;
+        let e = TextModel::from_json(v1, Path::new("old.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("format version 1") && e.contains("retrain"),
+            "{e}"
+        );
+        let other = r#"{"format":"something-else","format_version":2}"#;
+        let e = TextModel::from_json(other, Path::new("o.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("something-else"), "{e}");
     }
 
     #[test]
