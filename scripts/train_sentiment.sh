@@ -24,7 +24,7 @@ LTV=target/release/ltv
 
 $LTV sentiment train --lang zh \
   --pos "$D/zh_reviews_pos.txt" --neg "$D/zh_reviews_neg.txt" \
-  --max-ngram 3 --holdout 0.2 --split-seed 42 --seed 42 \
+  --holdout 0.2 --split-seed 42 --seed 42 \
   -o models/sentiment-zh.json
 
 $LTV sentiment train --lang en \

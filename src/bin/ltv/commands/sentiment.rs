@@ -157,9 +157,9 @@ pub struct TrainArgs {
     /// Characters after a Chinese negator in its scope (0: no negation marking).
     #[arg(long, default_value_t = 3)]
     negation_scope: u32,
-    /// Longest n-gram: 1, 2 or 3.
-    #[arg(long, default_value_t = 2, value_name = "N")]
-    max_ngram: u32,
+    /// Longest n-gram: 1, 2 or 3 [default: 3 for zh (characters), 2 for en (words)].
+    #[arg(long, value_name = "N")]
+    max_ngram: Option<u32>,
     /// English: do not use VADER's score as an input.
     #[arg(long)]
     no_vader: bool,
@@ -239,13 +239,16 @@ fn score(a: ScoreArgs, quiet: bool) -> anyhow::Result<()> {
 
 fn train(a: TrainArgs, quiet: bool) -> anyhow::Result<()> {
     let corpus = a.corpus.read()?;
-    let params = TextModel::params(a.lang)
+    let mut params = TextModel::params(a.lang)
         .epochs(a.epochs)
         .l2(a.l2)
         .learning_rate(a.learning_rate)
         .min_count(a.min_count)
-        .negation_scope(a.negation_scope)
-        .max_ngram(a.max_ngram)
+        .negation_scope(a.negation_scope);
+    if let Some(n) = a.max_ngram {
+        params = params.max_ngram(n);
+    }
+    let params = params
         .use_vader(a.lang == Lang::En && !a.no_vader)
         .seed(a.seed);
     let vader = Vader::embedded();
