@@ -331,6 +331,9 @@ def main():
                     help="before each timed part, wait (≤ 10 min) for the 1-min load to fall to this")
     ap.add_argument("--skip-sklearn", action="store_true")
     ap.add_argument("--skip-lifetimes", action="store_true")
+    ap.add_argument("--reuse-reference", action="store_true",
+                    help="re-time only ltv; take scikit-learn's and lifetimes' results (and their "
+                         "load averages) from the previous run's out/results.json")
     ap.add_argument("--no-results", action="store_true", help="do not rewrite RESULTS.md")
     ap.add_argument("--note", action="append", default=[])
     a = ap.parse_args()
@@ -371,6 +374,15 @@ def main():
     columns = info["ltv"]["features"]
 
     me = str(Path(__file__).resolve())
+    if a.reuse_reference:
+        old = json.loads((out / "results.json").read_text())
+        for part in ("sklearn", "lifetimes"):
+            if part in old:
+                info[part] = old[part]
+                info["load"][part] = old["load"][part] + f" (run of {old['when']})"
+                a.skip_sklearn = a.skip_lifetimes = True
+        commands = old["commands"]
+        info["notes"] = old.get("notes", []) + a.note
     if not a.skip_sklearn:
         py = VENV / "bin" / "python"
         if a.max_load is not None:
@@ -412,7 +424,7 @@ def main():
                           f"on all sides; ltv's test predictions re-scored with this script's "
                           f"R² and normalized Gini differ from ltv's own by at most {worst:.1e}.")
     print(info["crosscheck"], file=sys.stderr)
-    info["commands"] = commands
+    info["commands"] = list(dict.fromkeys(commands))
     info["ltv_version"] = subprocess.run(
         ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
         text=True).stdout.strip()
