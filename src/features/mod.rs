@@ -169,6 +169,30 @@ impl FeatureBuild {
         range.into_par_iter().map(|k| self.row(k)).collect()
     }
 
+    /// The features of customers `range` (positions in id order), made on all cores: one
+    /// bounded block of [`FeatureBuild::into_table`]'s rows.
+    pub fn block_rows(&self, range: std::ops::Range<usize>) -> Vec<CustomerFeatures> {
+        self.rows(range)
+    }
+
+    /// The id of customer `k` (position in id order), as in its feature row.
+    pub fn customer_id(&self, k: usize) -> std::borrow::Cow<'_, str> {
+        let (s, i) = self.order[k];
+        String::from_utf8_lossy(self.shards[s as usize].id(i as usize))
+    }
+
+    /// The RFM segment of customer `k` (position in id order), as in its feature row
+    /// (`None` for non-buyers).
+    pub fn rfm_segment(&self, k: usize) -> Option<&'static str> {
+        let [r, f, m] = self.rfm[k];
+        (r > 0).then(|| rfm::segment(r, f, m))
+    }
+
+    /// Whether comments were read (the comment columns exist).
+    pub fn has_comments(&self) -> bool {
+        self.comments.is_some()
+    }
+
     fn columns(&self) -> Vec<&'static table::Column> {
         table::columns(self.comments.is_some(), self.params.horizon_days.is_some())
     }

@@ -422,34 +422,45 @@ impl FeatureTable {
     /// The named feature columns as a matrix (rows = customers); empty cells are NaN.
     /// Unknown names are an error.
     pub fn matrix(&self, names: &[&str]) -> Result<ndarray::Array2<f64>> {
-        let cols: Vec<&Column> = names
-            .iter()
-            .map(|n| {
-                FEATURE_COLUMNS
-                    .iter()
-                    .chain(COMMENT_COLUMNS.iter().filter(|_| self.has_comments))
-                    .chain(LABEL_COLUMNS.iter())
-                    .find(|c| c.name == *n)
-                    .ok_or_else(|| Error::InvalidParameter {
-                        name: "feature",
-                        value: n.to_string(),
-                        reason: "not a column of the feature table".into(),
-                    })
-            })
-            .collect::<Result<_>>()?;
-        let mut m = ndarray::Array2::<f64>::from_elem((self.rows.len(), cols.len()), f64::NAN);
-        m.axis_iter_mut(ndarray::Axis(0))
-            .into_par_iter()
-            .zip(self.rows.par_iter())
-            .for_each(|(mut row, f)| {
-                for (j, c) in cols.iter().enumerate() {
-                    if let Some(v) = c.cell(f).as_f64() {
-                        row[j] = v;
-                    }
-                }
-            });
-        Ok(m)
+        matrix_of(&self.rows, self.has_comments, names)
     }
+}
+
+/// The named columns of `rows` as a matrix (rows = customers; empty cells are NaN), as
+/// [`FeatureTable::matrix`] of a table holding `rows`; the comment columns exist only when
+/// `has_comments`. Unknown names are an error.
+pub fn matrix_of(
+    rows: &[CustomerFeatures],
+    has_comments: bool,
+    names: &[&str],
+) -> Result<ndarray::Array2<f64>> {
+    let cols: Vec<&Column> = names
+        .iter()
+        .map(|n| {
+            FEATURE_COLUMNS
+                .iter()
+                .chain(COMMENT_COLUMNS.iter().filter(|_| has_comments))
+                .chain(LABEL_COLUMNS.iter())
+                .find(|c| c.name == *n)
+                .ok_or_else(|| Error::InvalidParameter {
+                    name: "feature",
+                    value: n.to_string(),
+                    reason: "not a column of the feature table".into(),
+                })
+        })
+        .collect::<Result<_>>()?;
+    let mut m = ndarray::Array2::<f64>::from_elem((rows.len(), cols.len()), f64::NAN);
+    m.axis_iter_mut(ndarray::Axis(0))
+        .into_par_iter()
+        .zip(rows.par_iter())
+        .for_each(|(mut row, f)| {
+            for (j, c) in cols.iter().enumerate() {
+                if let Some(v) = c.cell(f).as_f64() {
+                    row[j] = v;
+                }
+            }
+        });
+    Ok(m)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The value models behind one interface: fit on chosen rows of a [`Dataset`], predict any rows,
 //! serialise with the fitted parameters. Each fit sees only its training rows (scalers, BTYD
 //! sub-models and target transforms included), which is what keeps cross-validation honest.
-use crate::features::FeatureTable;
+use crate::features::{CustomerFeatures, FeatureTable};
 use crate::models::boosting::{GradientBoosting, Loss};
 use crate::models::btyd::{btyd_inputs, Btyd, BtydInput, TimeUnit};
 use crate::models::linear::{FittedLinear, LinearModel};
@@ -147,9 +147,21 @@ pub struct Dataset {
 impl Dataset {
     /// The dataset of a feature table, with the given feature columns.
     pub fn from_table(table: &FeatureTable, names: &[String], unit: TimeUnit) -> Result<Dataset> {
+        Dataset::from_rows(&table.rows, table.has_comments, names, unit)
+    }
+
+    /// The dataset of feature rows (one block of a table whose comment columns exist when
+    /// `has_comments`), with the given feature columns; as [`Dataset::from_table`] of a table
+    /// holding `rows`.
+    pub fn from_rows(
+        rows: &[CustomerFeatures],
+        has_comments: bool,
+        names: &[String],
+        unit: TimeUnit,
+    ) -> Result<Dataset> {
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let x = table.matrix(&refs)?;
-        let labels: Option<Vec<_>> = table.rows.iter().map(|r| r.label).collect();
+        let x = crate::features::table::matrix_of(rows, has_comments, &refs)?;
+        let labels: Option<Vec<_>> = rows.iter().map(|r| r.label).collect();
         let y = labels.as_ref().map(|ls| {
             ls.iter()
                 .map(|l| crate::data::amount::amount_to_f64(l.future_spend))
@@ -159,7 +171,7 @@ impl Dataset {
         Ok(Dataset {
             feature_names: names.to_vec(),
             x,
-            btyd: btyd_inputs(&table.rows, unit),
+            btyd: btyd_inputs(rows, unit),
             y,
             bought_again,
         })
