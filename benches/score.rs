@@ -1,15 +1,39 @@
-//! Scoring throughput: customers scored per second by `pipeline::predict_table` (value model,
-//! churn classifier, BG/NBD P(alive) and expected orders, tiers) on features of generated
-//! customers, excluding ingest; and the whole `score` job including ingest.
+//! Scoring throughput and memory, per value model (boosting, tweedie, linear, bgnbd; every
+//! model file also holds the churn tree and BG/NBD):
+//! - `stage`: the score stage after the inputs are folded (block features → value, churn and
+//!   BTYD predictions → tiers → `scores.csv` to a sink), in customers/s;
+//! - `parts`: the same stage timed piece by piece (features, model inputs, value model, churn,
+//!   BTYD, tiers, CSV);
+//! - `job`: the whole streaming job (`pipeline::score_to_writer`: ingest, fold, score, write);
+//! - `table`: the old whole-table path (`pipeline::score` + `Scores::write_csv`), for comparison.
 //!
-//! Run: `cargo bench --bench score [-- CUSTOMERS]` (default 1,000,000 generated customers).
+//! Each measurement runs in its own process so that its peak RSS (`VmHWM`) is its own.
+//! Models are trained once (cutoff 2025-03-31, 90-day horizon, 2 folds, default settings) and
+//! cached in `target/score-bench/model-<kind>.json`; the data is generated once into
+//! `target/score-bench` (seed 7).
+//!
+//! Run: `cargo bench --bench score [-- CUSTOMERS] [KIND...]` (default 1,000,000 generated
+//! customers, all four kinds).
 use ltv::data::{Cutoff, ReadOptions, Source};
-use ltv::features::{build_features, FeatureParams, Inputs, LifecycleThresholds};
-use ltv::models::value::{ModelKind, TrainSettings};
-use ltv::pipeline::{predict_table, train, ModelChoice, TrainJob};
+use ltv::features::{fold_features, Inputs, LifecycleThresholds};
+use ltv::models::file::ModelFile;
+use ltv::models::value::{Dataset, ModelKind, TrainSettings};
+use ltv::pipeline::{score_folded, score_params, score_to_writer, train, ModelChoice, TrainJob};
 use ltv::synth::{generate, SynthParams};
-use std::path::Path;
+use ltv::tiers::TierCutoffs;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+const KINDS: [ModelKind; 4] = [
+    ModelKind::Boosting,
+    ModelKind::Tweedie,
+    ModelKind::Linear,
+    ModelKind::Bgnbd,
+];
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/score-bench")
+}
 
 fn inputs(dir: &Path) -> Inputs<'static> {
     let open = |f: &str| Source::open(&dir.join(f)).expect("open generated file");
@@ -21,97 +45,223 @@ fn inputs(dir: &Path) -> Inputs<'static> {
     }
 }
 
+fn as_of(read: &ReadOptions) -> Cutoff {
+    Cutoff::parse("2025-06-30", &read.time).expect("as-of")
+}
+
+/// Peak resident set size of this process in MiB.
+fn peak_rss_mib() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn model_path(kind: ModelKind) -> PathBuf {
+    dir().join(format!("model-{}.json", kind.name()))
+}
+
+fn ensure_model(kind: ModelKind) {
+    let path = model_path(kind);
+    if path.exists() {
+        return;
+    }
+    let read = ReadOptions::default();
+    let t = Instant::now();
+    let job = TrainJob {
+        inputs: inputs(&dir()),
+        input_paths: vec![dir().join("orders.csv")],
+        read: read.clone(),
+        cutoff: Cutoff::parse("2025-03-31", &read.time).expect("cutoff"),
+        horizon_days: 90,
+        lifecycle: LifecycleThresholds::default(),
+        model: ModelChoice::One(kind),
+        settings: TrainSettings {
+            folds: 2,
+            ..TrainSettings::default()
+        },
+    };
+    train(job, &|_| {})
+        .expect("train")
+        .file
+        .save(&path)
+        .expect("save model");
+    eprintln!(
+        "trained {} in {:.1}s",
+        kind.name(),
+        t.elapsed().as_secs_f64()
+    );
+}
+
+/// One measurement, in this (child) process.
+fn child(mode: &str, kind: ModelKind) {
+    let read = ReadOptions::default();
+    let model = ModelFile::load(&model_path(kind)).expect("load model");
+    let mut sink = std::io::sink();
+    let t = Instant::now();
+    let (customers, what) = match mode {
+        "stage" => {
+            let build = fold_features(
+                inputs(&dir()),
+                &score_params(&model, as_of(&read)),
+                &read,
+                &|_| {},
+            )
+            .expect("fold");
+            let fold_s = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let scored = score_folded(&model, build).expect("score");
+            let tiers = scored.tier_cutoffs(0.2, 0.3).expect("tiers");
+            scored.write_csv(&tiers, &mut sink).expect("write");
+            let s = t.elapsed().as_secs_f64();
+            (
+                scored.len(),
+                format!(
+                    "stage {s:.3}s = {:.2}M customers/s (fold {fold_s:.2}s)",
+                    scored.len() as f64 / s / 1e6
+                ),
+            )
+        }
+        "parts" => {
+            let build = fold_features(
+                inputs(&dir()),
+                &score_params(&model, as_of(&read)),
+                &read,
+                &|_| {},
+            )
+            .expect("fold");
+            let n = build.len();
+            let mut secs = [0.0f64; 5];
+            let mut values = Vec::with_capacity(n);
+            let mut start = 0;
+            while start < n {
+                let end = (start + (1 << 16)).min(n);
+                let mut lap = Instant::now();
+                let mut tick = |i: usize| {
+                    secs[i] += lap.elapsed().as_secs_f64();
+                    lap = Instant::now();
+                };
+                let rows = build.block_rows(start..end);
+                tick(0);
+                let data = Dataset::from_rows(
+                    &rows,
+                    false,
+                    &model.feature_names,
+                    model.hyperparameters.time_unit,
+                )
+                .expect("dataset");
+                tick(1);
+                let all: Vec<usize> = (0..data.len()).collect();
+                values.extend(model.value_model.predict(&data, &all).expect("value"));
+                tick(2);
+                if let Some(c) = &model.churn {
+                    c.predict(data.x_filled(&all).view());
+                }
+                tick(3);
+                if let Some(b) = &model.btyd {
+                    b.predict(&data.btyd, &all).expect("btyd");
+                }
+                tick(4);
+                start = end;
+            }
+            let t2 = Instant::now();
+            let _ = TierCutoffs::from_quantiles(&values, 0.2, 0.3).expect("tiers");
+            let tiers_s = t2.elapsed().as_secs_f64();
+            let t2 = Instant::now();
+            let scored = score_folded(&model, build).expect("score");
+            let score_s = t2.elapsed().as_secs_f64();
+            let tiers = scored.tier_cutoffs(0.2, 0.3).expect("tiers");
+            let t2 = Instant::now();
+            scored.write_csv(&tiers, &mut sink).expect("write");
+            let write_s = t2.elapsed().as_secs_f64();
+            (n, format!(
+                "parts: features {:.3}s, model inputs {:.3}s, value {:.3}s, churn {:.3}s, btyd {:.3}s, tiers {tiers_s:.3}s, csv {write_s:.3}s (score_folded {score_s:.3}s)",
+                secs[0], secs[1], secs[2], secs[3], secs[4]
+            ))
+        }
+        "job" => {
+            let s = score_to_writer(
+                &model,
+                inputs(&dir()),
+                &read,
+                as_of(&read),
+                (0.2, 0.3),
+                &mut sink,
+                &|_| {},
+            )
+            .expect("score");
+            let secs = t.elapsed().as_secs_f64();
+            (
+                s.customers,
+                format!(
+                    "whole job {secs:.2}s = {:.2}M customers/s",
+                    s.customers as f64 / secs / 1e6
+                ),
+            )
+        }
+        "table" => {
+            let s = ltv::pipeline::score(&model, inputs(&dir()), &read, as_of(&read), (0.2, 0.3))
+                .expect("score");
+            s.write_csv(&mut sink).expect("write");
+            let secs = t.elapsed().as_secs_f64();
+            let n = s.table.rows.len();
+            (
+                n,
+                format!(
+                    "old table path {secs:.2}s = {:.2}M customers/s",
+                    n as f64 / secs / 1e6
+                ),
+            )
+        }
+        other => panic!("unknown mode {other}"),
+    };
+    println!(
+        "{:<9} {:<5} threads {}: {customers} customers; {what}; peak RSS {:.0} MiB",
+        kind.name(),
+        mode,
+        rayon::current_num_threads(),
+        peak_rss_mib()
+    );
+}
+
 fn main() {
-    let n: u64 = std::env::args()
-        .skip(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        let kind = ModelKind::parse(&args[i + 2]).expect("kind");
+        child(&args[i + 1], kind);
+        return;
+    }
+    let n: u64 = args
+        .iter()
         .find_map(|a| a.parse().ok())
         .unwrap_or(1_000_000);
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/score-bench");
-    let read = ReadOptions::default();
-    let params = SynthParams::default().customers(n).seed(7);
+    let dir = dir();
     if !dir.join("orders.csv").exists() {
         let t = Instant::now();
-        generate(&params, &dir, &|_| {}).expect("synth");
+        generate(&SynthParams::default().customers(n).seed(7), &dir, &|_| {}).expect("synth");
         eprintln!(
             "generated {n} customers in {:.1}s",
             t.elapsed().as_secs_f64()
         );
     }
-    let threads = rayon::current_num_threads();
-    let only: Option<String> = std::env::args()
-        .skip(1)
-        .find(|a| ModelKind::parse(a).is_some());
-    for kind in [ModelKind::Boosting, ModelKind::Tweedie] {
-        if only.as_deref().is_some_and(|o| o != kind.name()) {
+    let only: Vec<ModelKind> = args.iter().filter_map(|a| ModelKind::parse(a)).collect();
+    let modes: Vec<&str> = ["stage", "parts", "job", "table"]
+        .into_iter()
+        .filter(|m| !args.iter().any(|a| a == &format!("no-{m}")))
+        .collect();
+    let exe = std::env::current_exe().expect("current exe");
+    for kind in KINDS {
+        if !only.is_empty() && !only.contains(&kind) {
             continue;
         }
-        let t = Instant::now();
-        let job = TrainJob {
-            inputs: inputs(&dir),
-            input_paths: vec![dir.join("orders.csv")],
-            read: read.clone(),
-            cutoff: Cutoff::parse("2025-03-31", &read.time).expect("cutoff"),
-            horizon_days: 90,
-            lifecycle: LifecycleThresholds::default(),
-            model: ModelChoice::One(kind),
-            settings: TrainSettings {
-                folds: 2,
-                ..TrainSettings::default()
-            },
-        };
-        let model = train(job, &|_| {}).expect("train").file;
-        let train_s = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let fp = FeatureParams {
-            cutoff: Cutoff::parse("2025-06-30", &read.time).expect("as-of"),
-            horizon_days: None,
-            lifecycle: LifecycleThresholds::default(),
-        };
-        let table = build_features(inputs(&dir), &fp, &read, &|_| {}).expect("features");
-        let ingest_s = t.elapsed().as_secs_f64();
-        let customers = table.rows.len();
-        {
-            use ltv::models::value::Dataset;
-            let t = Instant::now();
-            let data = Dataset::from_table(
-                &table,
-                &model.feature_names,
-                model.hyperparameters.time_unit,
-            )
-            .expect("dataset");
-            let all: Vec<usize> = (0..data.len()).collect();
-            let d_s = t.elapsed().as_secs_f64();
-            let t = Instant::now();
-            let _ = model.value_model.predict(&data, &all).expect("value");
-            let v_s = t.elapsed().as_secs_f64();
-            let t = Instant::now();
-            let _ = model
-                .churn
-                .as_ref()
-                .map(|c| c.predict(data.x_filled(&all).view()));
-            let c_s = t.elapsed().as_secs_f64();
-            let t = Instant::now();
-            let _ = model.btyd.as_ref().map(|b| b.predict(&data.btyd, &all));
-            let b_s = t.elapsed().as_secs_f64();
-            println!("  parts: dataset {d_s:.3}s, value model {v_s:.3}s, churn {c_s:.3}s, btyd {b_s:.3}s");
+        ensure_model(kind);
+        for mode in &modes {
+            let status = std::process::Command::new(&exe)
+                .args(["--child", mode, kind.name()])
+                .status()
+                .expect("run child");
+            assert!(status.success(), "{mode} {} failed", kind.name());
         }
-        let t = Instant::now();
-        let scores = predict_table(&model, table, (0.2, 0.3)).expect("score");
-        let predict_s = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let mut sink = std::io::sink();
-        scores.write_csv(&mut sink).expect("write");
-        let write_s = t.elapsed().as_secs_f64();
-        println!(
-            "{:<9} threads {threads}: {customers} customers; predict {:.3}s = {:.2}M customers/s; \
-             write {:.3}s; ingest+features {:.2}s; whole score job {:.2}M customers/s (train {:.1}s)",
-            kind.name(),
-            predict_s,
-            customers as f64 / predict_s / 1e6,
-            write_s,
-            ingest_s,
-            customers as f64 / (ingest_s + predict_s + write_s) / 1e6,
-            train_s
-        );
     }
 }

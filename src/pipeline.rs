@@ -326,12 +326,7 @@ pub fn score(
     as_of: Cutoff,
     tier_shares: (f64, f64),
 ) -> Result<Scores> {
-    let params = FeatureParams {
-        cutoff: as_of,
-        horizon_days: None,
-        lifecycle: model.lifecycle,
-    };
-    let table = build_features(inputs, &params, read, &|_| {})?;
+    let table = build_features(inputs, &score_params(model, as_of), read, &|_| {})?;
     predict_table(model, table, tier_shares)
 }
 
@@ -352,40 +347,44 @@ fn push_score_line(
     rfm_segment: Option<&str>,
     tiers: &TierCutoffs,
 ) {
-    use crate::features::table::{format_float, push_csv_text};
+    use crate::features::table::{push_csv_text, push_float};
     push_csv_text(out, customer_id);
-    let line = format!(
-        ",{},{},{},{},{},{},{}\n",
-        format_float(value),
-        format_float(churn_probability),
-        format_float(p_alive),
-        format_float(expected_orders),
-        stage.as_str(),
-        rfm_segment.unwrap_or(""),
-        tiers.tier(value).as_str()
-    );
-    out.extend_from_slice(line.as_bytes());
+    for v in [value, churn_probability, p_alive, expected_orders] {
+        out.push(b',');
+        push_float(out, v);
+    }
+    out.push(b',');
+    out.extend_from_slice(stage.as_str().as_bytes());
+    out.push(b',');
+    out.extend_from_slice(rfm_segment.unwrap_or("").as_bytes());
+    out.push(b',');
+    out.extend_from_slice(tiers.tier(value).as_str().as_bytes());
+    out.push(b'\n');
 }
 
 impl Scores {
     /// Writes `scores.csv`: customer_id, predicted_value, churn_probability, p_alive,
-    /// expected_orders, lifecycle_stage, rfm_segment, tier.
+    /// expected_orders, lifecycle_stage, rfm_segment, tier. (Formats with `format!`: the plain
+    /// reference for [`ScoredCustomers::write_csv`].)
     pub fn write_csv(&self, w: &mut dyn Write) -> Result<()> {
+        use crate::features::table::{format_float, push_csv_text};
         let io = |e| Error::io("<scores>", e);
         let mut out = Vec::with_capacity(self.table.rows.len() * 80);
         out.extend_from_slice(SCORES_HEADER);
         for (i, r) in self.table.rows.iter().enumerate() {
-            push_score_line(
-                &mut out,
-                &r.customer_id,
-                self.predicted_value[i],
-                self.churn_probability[i],
-                self.p_alive[i],
-                self.expected_orders[i],
-                r.lifecycle_stage,
-                r.rfm_segment,
-                &self.tiers,
+            push_csv_text(&mut out, &r.customer_id);
+            let v = self.predicted_value[i];
+            let line = format!(
+                ",{},{},{},{},{},{},{}\n",
+                format_float(v),
+                format_float(self.churn_probability[i]),
+                format_float(self.p_alive[i]),
+                format_float(self.expected_orders[i]),
+                r.lifecycle_stage.as_str(),
+                r.rfm_segment.unwrap_or(""),
+                self.tiers.tier(v).as_str()
             );
+            out.extend_from_slice(line.as_bytes());
             if out.len() > 1 << 20 {
                 w.write_all(&out).map_err(io)?;
                 out.clear();
@@ -510,12 +509,32 @@ fn score_in_blocks(
     progress: &(dyn Fn(u64) + Sync),
     block: usize,
 ) -> Result<ScoredCustomers> {
-    let params = FeatureParams {
+    let build = fold_features(inputs, &score_params(model, as_of), read, progress)?;
+    score_build_in_blocks(model, build, block)
+}
+
+/// What a scoring run folds: features at `as_of` without a label, the model's lifecycle
+/// thresholds.
+pub fn score_params(model: &ModelFile, as_of: Cutoff) -> FeatureParams {
+    FeatureParams {
         cutoff: as_of,
         horizon_days: None,
         lifecycle: model.lifecycle,
-    };
-    let build = fold_features(inputs, &params, read, progress)?;
+    }
+}
+
+/// The scoring stage of [`score_customers`] on inputs already folded with
+/// [`score_params`]: features are made for blocks of 64k customers at a time and each block is
+/// predicted on all cores.
+pub fn score_folded(model: &ModelFile, build: FeatureBuild) -> Result<ScoredCustomers> {
+    score_build_in_blocks(model, build, SCORE_BLOCK)
+}
+
+fn score_build_in_blocks(
+    model: &ModelFile,
+    build: FeatureBuild,
+    block: usize,
+) -> Result<ScoredCustomers> {
     check_model_features(model, build.has_comments())?;
     let n = build.len();
     let mut scored = ScoredCustomers {
