@@ -4,6 +4,7 @@
 use crate::features::{CustomerFeatures, FeatureTable};
 use crate::models::boosting::{GradientBoosting, Loss};
 use crate::models::btyd::{btyd_inputs, Btyd, BtydInput, TimeUnit};
+use crate::models::compiled::CompiledForest;
 use crate::models::linear::{FittedLinear, LinearModel};
 use crate::models::tree::RegressionTree;
 use crate::models::tweedie::{FittedTweedie, TweedieModel};
@@ -204,11 +205,104 @@ impl Dataset {
             .mapv_into(|v| v.signum() * v.abs().ln_1p())
     }
 
+    /// [`Dataset::x_glm`] of every row, without the row copy and with `ln(1 + v)` of small
+    /// whole numbers (counts, days) looked up: bitwise the same matrix.
+    pub fn x_glm_all(&self) -> Array2<f64> {
+        let table = glm_table();
+        self.x.mapv(|v| {
+            let k = v as usize;
+            if k < GLM_TABLE && k as f64 == v && v.is_sign_positive() {
+                table[k]
+            } else {
+                glm_value(v)
+            }
+        })
+    }
+
     fn y_rows(&self, rows: &[usize]) -> Result<Array1<f64>> {
         let y = self.y.as_ref().ok_or_else(|| {
             Error::NotEnoughData("training needs the label (future spend)".into())
         })?;
         Ok(rows.iter().map(|&i| y[i]).collect())
+    }
+}
+
+/// Whole numbers whose GLM input is looked up by [`Dataset::x_glm_all`].
+const GLM_TABLE: usize = 4096;
+
+/// The GLM input of a feature value: NaN → 0, then `sign(v)·ln(1 + |v|)` (as
+/// [`Dataset::x_glm`]).
+#[inline]
+fn glm_value(v: f64) -> f64 {
+    let v = if v.is_nan() { 0.0 } else { v };
+    v.signum() * v.abs().ln_1p()
+}
+
+/// [`glm_value`] of 0, 1, …, `GLM_TABLE − 1`.
+fn glm_table() -> &'static [f64] {
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| (0..GLM_TABLE).map(|k| glm_value(k as f64)).collect())
+}
+
+/// A value model prepared for scoring many customers: the tree models compiled once into
+/// their flat, quantised form ([`crate::models::compiled`]), the GLM inputs made without
+/// copies. Predictions are bitwise those of [`ValueModel::predict`].
+pub struct ValuePredictor<'a> {
+    model: &'a ValueModel,
+    forest: Option<CompiledForest>,
+}
+
+impl<'a> ValuePredictor<'a> {
+    /// Prepares `model`.
+    pub fn new(model: &'a ValueModel) -> ValuePredictor<'a> {
+        let forest = match model {
+            ValueModel::Tree { fit } => fit.compiled(),
+            ValueModel::Boosting { fit } | ValueModel::Hybrid { fit, .. } => fit.compiled(),
+            _ => None,
+        };
+        ValuePredictor { model, forest }
+    }
+
+    /// Predicted net spend in the horizon for every customer of `data`.
+    pub fn predict_all(&self, data: &Dataset) -> Result<Vec<f64>> {
+        let forest = match &self.forest {
+            Some(f) => f,
+            None => {
+                return match self.model {
+                    ValueModel::Linear { fit } => {
+                        Ok(fit.try_predict(data.x_glm_all().view())?.to_vec())
+                    }
+                    ValueModel::Tweedie { fit } => {
+                        Ok(fit.try_predict(data.x_glm_all().view())?.to_vec())
+                    }
+                    _ => {
+                        let all: Vec<usize> = (0..data.len()).collect();
+                        self.model.predict(data, &all)
+                    }
+                }
+            }
+        };
+        let p = match self.model {
+            ValueModel::Tree { fit } => {
+                fit.try_predict(data.x.slice(ndarray::s![..0, ..]))?;
+                fit.predict_compiled(forest, data.x.view())
+            }
+            ValueModel::Boosting { fit } => {
+                fit.try_predict(data.x.slice(ndarray::s![..0, ..]))?;
+                fit.predict_compiled(forest, data.x.view())
+            }
+            ValueModel::Hybrid { btyd, fit } => {
+                let all: Vec<usize> = (0..data.len()).collect();
+                let x = hybrid_x(data, btyd, &all)?;
+                fit.try_predict(x.slice(ndarray::s![..0, ..]))?;
+                fit.predict_compiled(forest, x.view())
+            }
+            _ => {
+                let all: Vec<usize> = (0..data.len()).collect();
+                return self.model.predict(data, &all);
+            }
+        };
+        Ok(p.to_vec())
     }
 }
 
@@ -380,5 +474,48 @@ impl ValueModel {
         let mut v: Vec<(String, f64)> = all.into_iter().zip(imp.iter().copied()).collect();
         v.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The looked-up GLM inputs are bitwise those of `x_glm`: whole numbers in and beyond the
+    /// table, ±0, negatives, fractions, NaN, ±inf.
+    #[test]
+    fn x_glm_all_equals_x_glm() {
+        let mut vals: Vec<f64> = (0..5000).map(f64::from).collect();
+        vals.extend([
+            -0.0,
+            -1.0,
+            -3.0,
+            0.5,
+            1e-300,
+            2.000_000_1,
+            4095.5,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e20,
+        ]);
+        vals.push(0.0);
+        let n = vals.len() / 4;
+        let x = Array2::from_shape_vec((n, 4), vals[..n * 4].to_vec()).unwrap();
+        let data = Dataset {
+            feature_names: vec![],
+            x,
+            btyd: vec![None; n],
+            y: None,
+            bought_again: None,
+        };
+        let all: Vec<usize> = (0..n).collect();
+        let want = data.x_glm(&all);
+        let got = data.x_glm_all();
+        for (a, b) in got.iter().zip(want.iter()) {
+            assert_eq!(a.to_bits(), b.to_bits(), "{a} vs {b}");
+        }
+        // the table holds ln(1 + k) for whole k
+        assert!((glm_table()[3] - 4f64.ln()).abs() < 1e-15);
     }
 }
