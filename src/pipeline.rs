@@ -605,18 +605,18 @@ fn score_build_in_blocks(
         build,
     };
     let scorer = Scorer::new(model);
+    let names: Vec<&str> = model.feature_names.iter().map(String::as_str).collect();
+    let columns = crate::features::table::model_columns(scored.build.has_comments(), &names)?;
     let mut start = 0;
     while start < n {
         let end = (start + block.max(1)).min(n);
-        let rows = scored.build.block_rows(start..end);
-        let data = Dataset::from_rows(
-            &rows,
-            scored.build.has_comments(),
-            &model.feature_names,
-            model.hyperparameters.time_unit,
-        )?;
-        scored.stage.extend(rows.iter().map(|r| r.lifecycle_stage));
-        drop(rows);
+        let data = block_dataset(
+            &scored.build,
+            start..end,
+            &columns,
+            model,
+            &mut scored.stage,
+        );
         let p = scorer.predict(&data)?;
         scored.predicted_value.extend(p.value);
         scored.churn_probability.extend(p.churn_probability);
@@ -625,6 +625,65 @@ fn score_build_in_blocks(
         start = end;
     }
     Ok(scored)
+}
+
+/// Customers whose features are made by one task of [`block_dataset`].
+const FEATURE_CHUNK: usize = 1024;
+
+/// The model inputs of customers `range` of `build` (the matrix of `columns` and the BTYD
+/// inputs; no label), as [`Dataset::from_rows`] of their feature rows, made in one parallel
+/// pass that drops each feature row once its inputs are taken; the customers' lifecycle
+/// stages are appended to `stages`.
+fn block_dataset(
+    build: &FeatureBuild,
+    range: std::ops::Range<usize>,
+    columns: &[&crate::features::table::Column],
+    model: &ModelFile,
+    stages: &mut Vec<Stage>,
+) -> Dataset {
+    use crate::features::table::fill_model_row;
+    use crate::models::btyd::{btyd_input, BtydInput};
+    let p = columns.len();
+    let unit = model.hyperparameters.time_unit;
+    let mut x = ndarray::Array2::<f64>::zeros((range.len(), p));
+    let per_chunk: Vec<Vec<(Stage, Option<BtydInput>)>> = match x.as_slice_mut().filter(|_| p > 0) {
+        Some(xs) => xs
+            .par_chunks_mut(FEATURE_CHUNK * p)
+            .enumerate()
+            .map(|(c, xc)| {
+                let from = range.start + c * FEATURE_CHUNK;
+                let to = (from + FEATURE_CHUNK).min(range.end);
+                (from..to)
+                    .zip(xc.chunks_mut(p))
+                    .map(|(k, out)| {
+                        let f = build.model_row(k);
+                        fill_model_row(columns, &f, out);
+                        (f.lifecycle_stage, btyd_input(&f, unit))
+                    })
+                    .collect()
+            })
+            .collect(),
+        // no feature columns (a fresh array is always contiguous)
+        None => vec![range
+            .clone()
+            .map(|k| {
+                let f = build.model_row(k);
+                (f.lifecycle_stage, btyd_input(&f, unit))
+            })
+            .collect()],
+    };
+    let mut btyd = Vec::with_capacity(range.len());
+    for (stage, b) in per_chunk.into_iter().flatten() {
+        stages.push(stage);
+        btyd.push(b);
+    }
+    Dataset {
+        feature_names: model.feature_names.clone(),
+        x,
+        btyd,
+        y: None,
+        bought_again: None,
+    }
 }
 
 /// What [`score_to_writer`] did.

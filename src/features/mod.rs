@@ -148,12 +148,24 @@ impl FeatureBuild {
     }
 
     fn row(&self, k: usize) -> CustomerFeatures {
+        let mut f = self.model_row(k);
+        f.customer_id = self.customer_id(k).into_owned();
+        f
+    }
+
+    /// The features of customer `k` (position in id order) for a model: its row of
+    /// [`FeatureBuild::into_table`] except that `customer_id` is left empty (not allocated).
+    pub fn model_row(&self, k: usize) -> CustomerFeatures {
         let (s, i) = self.order[k];
         let shard = &self.shards[s as usize];
-        let id = String::from_utf8_lossy(shard.id(i as usize)).into_owned();
-        let mut f = finalize(id, &shard.accs[i as usize], &self.frame, &self.params);
+        let mut f = finalize(
+            String::new(),
+            &shard.accs[i as usize],
+            &self.frame,
+            &self.params,
+        );
         if let Some(c) = &self.comments {
-            if let Some(acc) = c[s as usize].get(f.customer_id.as_str()) {
+            if let Some(acc) = c[s as usize].get(self.customer_id(k).as_ref()) {
                 f.comments = acc.finish(&self.frame);
             }
         }

@@ -510,7 +510,25 @@ pub fn matrix_of(
     has_comments: bool,
     names: &[&str],
 ) -> Result<ndarray::Array2<f64>> {
-    let cols: Vec<&Column> = names
+    let cols = model_columns(has_comments, names)?;
+    let mut m = ndarray::Array2::<f64>::from_elem((rows.len(), cols.len()), f64::NAN);
+    m.axis_iter_mut(ndarray::Axis(0))
+        .into_par_iter()
+        .zip(rows.par_iter())
+        .for_each(|(mut row, f)| {
+            for (j, c) in cols.iter().enumerate() {
+                if let Some(v) = c.cell(f).as_f64() {
+                    row[j] = v;
+                }
+            }
+        });
+    Ok(m)
+}
+
+/// The named columns (features, comment columns when `has_comments`, labels), for
+/// [`fill_model_row`]. Unknown names are an error.
+pub fn model_columns(has_comments: bool, names: &[&str]) -> Result<Vec<&'static Column>> {
+    names
         .iter()
         .map(|n| {
             FEATURE_COLUMNS
@@ -524,19 +542,15 @@ pub fn matrix_of(
                     reason: "not a column of the feature table".into(),
                 })
         })
-        .collect::<Result<_>>()?;
-    let mut m = ndarray::Array2::<f64>::from_elem((rows.len(), cols.len()), f64::NAN);
-    m.axis_iter_mut(ndarray::Axis(0))
-        .into_par_iter()
-        .zip(rows.par_iter())
-        .for_each(|(mut row, f)| {
-            for (j, c) in cols.iter().enumerate() {
-                if let Some(v) = c.cell(f).as_f64() {
-                    row[j] = v;
-                }
-            }
-        });
-    Ok(m)
+        .collect()
+}
+
+/// Writes the values of `cols` for customer `f` to `out` (one per column; NaN for empty
+/// cells): one row of [`matrix_of`].
+pub fn fill_model_row(cols: &[&Column], f: &CustomerFeatures, out: &mut [f64]) {
+    for (o, c) in out.iter_mut().zip(cols) {
+        *o = c.cell(f).as_f64().unwrap_or(f64::NAN);
+    }
 }
 
 #[cfg(test)]
