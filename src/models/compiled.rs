@@ -279,65 +279,51 @@ impl CompiledForest {
     }
 
     /// Predicts rows given row-major (`p` values per row, `p ≥ min_columns()`), writing one
-    /// output per row to `out` (`rows.len() == out.len() * p`). Each row is computed on its
-    /// own, in tree order.
+    /// output per row to `out` (`rows.len() == out.len() * p`). All rows are quantised first;
+    /// then tree by tree (so that a tree stays in cache while every row passes through it),
+    /// groups of rows walk it in lockstep. Each row's output is summed in tree order.
     pub fn predict_rows(&self, rows: &[f64], p: usize, out: &mut [f64]) {
-        let nf = self.features.len();
-        let mut codes = vec![0u16; GROUP * nf.max(1)];
-        for (o, xr) in out.chunks_mut(GROUP).zip(rows.chunks(GROUP * p)) {
-            let m = o.len();
-            for r in 0..m {
-                for (f, &col) in self.features.iter().enumerate() {
-                    codes[r * nf + f] = self.code(f, xr[r * p + col]);
-                }
+        let nf = self.features.len().max(1);
+        let n = out.len();
+        let mut codes = vec![0u16; n * nf];
+        for (r, cr) in codes.chunks_mut(nf).enumerate() {
+            let xr = &rows[r * p..(r + 1) * p];
+            for (f, (&col, c)) in self.features.iter().zip(cr.iter_mut()).enumerate() {
+                *c = self.code(f, xr[col]);
             }
-            self.predict_group(&codes, nf, o);
         }
-    }
-
-    /// Predicts up to [`GROUP`] rows from their codes.
-    #[inline]
-    fn predict_group(&self, codes: &[u16], nf: usize, out: &mut [f64]) {
-        let m = out.len();
-        let mut acc = [0.0f64; GROUP];
         for (t, w) in self.starts.windows(2).enumerate() {
             let nodes = &self.nodes[w[0]..w[1]];
             let values = &self.values[w[0]..w[1]];
-            let mut idx = [0u16; GROUP];
-            for _ in 0..self.depths[t] {
-                let mut moved = false;
-                for (j, ij) in idx.iter_mut().enumerate().take(m) {
-                    let nd = nodes[*ij as usize];
-                    let c = codes[j * nf + nd.feature as usize];
-                    let left = (c <= nd.threshold) | ((c == MISSING) & nd.missing_left);
-                    let next = if left { nd.left } else { nd.right };
-                    moved |= next != *ij;
-                    *ij = next;
-                }
-                if !moved {
-                    break;
-                }
-            }
-            if t == 0 {
-                match self.baseline {
-                    Some(b) => {
-                        for j in 0..m {
-                            acc[j] = b + values[idx[j] as usize];
-                        }
+            let depth = self.depths[t];
+            for (g, o) in out.chunks_mut(GROUP).enumerate() {
+                let codes = &codes[g * GROUP * nf..];
+                let m = o.len();
+                let mut idx = [0u16; GROUP];
+                for _ in 0..depth {
+                    let mut moved = false;
+                    for (j, ij) in idx.iter_mut().enumerate().take(m) {
+                        let nd = nodes[*ij as usize];
+                        let c = codes[j * nf + nd.feature as usize];
+                        let left = (c <= nd.threshold) | ((c == MISSING) & nd.missing_left);
+                        let next = if left { nd.left } else { nd.right };
+                        moved |= next != *ij;
+                        *ij = next;
                     }
-                    None => {
-                        for j in 0..m {
-                            acc[j] = values[idx[j] as usize];
-                        }
+                    if !moved {
+                        break;
                     }
                 }
-            } else {
-                for j in 0..m {
-                    acc[j] += values[idx[j] as usize];
+                for (j, oj) in o.iter_mut().enumerate() {
+                    let v = values[idx[j] as usize];
+                    *oj = match (t, self.baseline) {
+                        (0, Some(b)) => b + v,
+                        (0, None) => v,
+                        _ => *oj + v,
+                    };
                 }
             }
         }
-        out.copy_from_slice(&acc[..m]);
     }
 }
 
