@@ -181,12 +181,6 @@ impl FeatureBuild {
         range.into_par_iter().map(|k| self.row(k)).collect()
     }
 
-    /// The features of customers `range` (positions in id order), made on all cores: one
-    /// bounded block of [`FeatureBuild::into_table`]'s rows.
-    pub fn block_rows(&self, range: std::ops::Range<usize>) -> Vec<CustomerFeatures> {
-        self.rows(range)
-    }
-
     /// The id of customer `k` (position in id order), as in its feature row.
     pub fn customer_id(&self, k: usize) -> std::borrow::Cow<'_, str> {
         let (s, i) = self.order[k];
