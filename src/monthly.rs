@@ -487,22 +487,15 @@ fn run_in(
         "scoring at {} with the model of {scored_with}",
         time.format(as_of.instant())
     ));
-    let mut scores = pipeline::score(
-        scorer,
-        config.open_inputs()?,
-        &config.read,
-        as_of,
-        (0.2, 0.3),
-    )?;
+    let scores =
+        pipeline::score_customers(scorer, config.open_inputs()?, &config.read, as_of, &|_| {})?;
     let values: Vec<(String, f64)> = scores
-        .table
-        .rows
+        .predicted_values()
         .iter()
-        .zip(&scores.predicted_value)
-        .map(|(r, v)| (r.customer_id.clone(), *v))
+        .enumerate()
+        .map(|(k, v)| (scores.customer_id(k).into_owned(), *v))
         .collect();
     let tiers = TierMonth::compute(month, &values, config.tiers)?;
-    scores.tiers = tiers.cutoffs;
     say(&format!(
         "tiers: A from {:.4} ({} customers), B from {:.4} ({}), C ({})",
         tiers.cutoffs.a, tiers.counts.a, tiers.cutoffs.b, tiers.counts.b, tiers.counts.c
@@ -526,7 +519,7 @@ fn run_in(
         tiers: tiers.clone(),
     };
     let mut csv = Vec::new();
-    scores.write_csv(&mut csv)?;
+    scores.write_csv(&tiers.cutoffs, &mut csv)?;
     write_new(&tmp.join("scores.csv"), &csv)?;
     let model_json = serde_json::to_string_pretty(&challenger)? + "\n";
     write_new(&tmp.join("model.json"), model_json.as_bytes())?;

@@ -1,16 +1,22 @@
 //! End-to-end jobs the CLI runs: train (cross-validated, with model comparison), evaluate a
 //! model against what happened after a cutoff, and score a whole customer base.
+use crate::data::ReadReport;
 use crate::data::{Cutoff, ReadOptions};
 use crate::evaluate::{auc, Metrics};
-use crate::features::{build_features, FeatureParams, FeatureTable, Inputs, LifecycleThresholds};
+use crate::features::{
+    build_features, fold_features, FeatureBuild, FeatureParams, FeatureTable, Inputs,
+    LifecycleThresholds, Stage,
+};
 use crate::models::btyd::Btyd;
 use crate::models::churn::{ChurnClassifier, FittedChurn};
+use crate::models::compiled::CompiledForest;
 use crate::models::file::{ModelFile, ModelScore, FORMAT_VERSION};
 use crate::models::folds::{kfold_assignment, split};
-use crate::models::value::{Dataset, ModelKind, TrainSettings, ValueModel};
+use crate::models::value::{Dataset, ModelKind, TrainSettings, ValueModel, ValuePredictor};
 use crate::tiers::TierCutoffs;
 use crate::{Error, Result};
 use ndarray::Array1;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -202,8 +208,19 @@ pub fn train(job: TrainJob<'_>, progress: Progress<'_>) -> Result<TrainOutcome> 
     Ok(TrainOutcome { file, table })
 }
 
-fn dataset_for(model: &ModelFile, table: &FeatureTable) -> Result<Dataset> {
-    let known = table.numeric_feature_names();
+/// Checks that this ltv computes every feature the model uses (the comment columns exist
+/// only when comments were read).
+fn check_model_features(model: &ModelFile, has_comments: bool) -> Result<()> {
+    let known: Vec<&str> = crate::features::FEATURE_COLUMNS
+        .iter()
+        .chain(
+            crate::features::table::COMMENT_COLUMNS
+                .iter()
+                .filter(|_| has_comments),
+        )
+        .filter(|c| c.numeric)
+        .map(|c| c.name)
+        .collect();
     if let Some(missing) = model
         .feature_names
         .iter()
@@ -221,7 +238,107 @@ fn dataset_for(model: &ModelFile, table: &FeatureTable) -> Result<Dataset> {
             },
         });
     }
+    Ok(())
+}
+
+fn dataset_for(model: &ModelFile, table: &FeatureTable) -> Result<Dataset> {
+    check_model_features(model, table.has_comments)?;
     Dataset::from_table(table, &model.feature_names, model.hyperparameters.time_unit)
+}
+
+/// The four per-customer predictions of a model: value, churn probability, P(alive) and
+/// expected orders.
+struct Predictions {
+    value: Vec<f64>,
+    churn_probability: Vec<f64>,
+    p_alive: Vec<f64>,
+    expected_orders: Vec<f64>,
+}
+
+/// Predictions for every customer of `data`; each customer's numbers depend on its own row
+/// only, so any split of the customers into datasets gives the same numbers.
+fn predict_dataset(model: &ModelFile, data: &Dataset) -> Result<Predictions> {
+    let all: Vec<usize> = (0..data.len()).collect();
+    let value = model.value_model.predict(data, &all)?;
+    let churn_probability = match &model.churn {
+        Some(c) => c
+            .try_predict(data.x_filled(&all).view())?
+            .iter()
+            .map(|p| 1.0 - p)
+            .collect(),
+        None => vec![f64::NAN; data.len()],
+    };
+    let (p_alive, expected_orders) = match &model.btyd {
+        Some(b) => {
+            let p = b.predict(&data.btyd, &all)?;
+            (p.p_alive, p.expected_purchases)
+        }
+        None => (vec![f64::NAN; data.len()], vec![f64::NAN; data.len()]),
+    };
+    Ok(Predictions {
+        value,
+        churn_probability,
+        p_alive,
+        expected_orders,
+    })
+}
+
+/// A model prepared for scoring many blocks: the value model's fast predictor and the churn
+/// tree compiled once ([`crate::models::compiled`]); bitwise the numbers of
+/// [`predict_dataset`].
+struct Scorer<'a> {
+    model: &'a ModelFile,
+    value: ValuePredictor<'a>,
+    churn: Option<CompiledForest>,
+}
+
+impl<'a> Scorer<'a> {
+    fn new(model: &'a ModelFile) -> Scorer<'a> {
+        Scorer {
+            model,
+            value: ValuePredictor::new(&model.value_model),
+            churn: model.churn.as_ref().and_then(CompiledForest::from_churn),
+        }
+    }
+
+    fn predict(&self, data: &Dataset) -> Result<Predictions> {
+        let value = self.value.predict_all(data)?;
+        let churn_probability = match (&self.model.churn, &self.churn) {
+            (Some(c), Some(compiled)) => {
+                if data.x.ncols() != c.n_features() {
+                    // the same error as the plain path
+                    c.try_predict(data.x.slice(ndarray::s![..0, ..]))?;
+                }
+                compiled
+                    .predict(data.x.view())
+                    .iter()
+                    .map(|p| 1.0 - p)
+                    .collect()
+            }
+            (Some(c), None) => {
+                let all: Vec<usize> = (0..data.len()).collect();
+                c.try_predict(data.x_filled(&all).view())?
+                    .iter()
+                    .map(|p| 1.0 - p)
+                    .collect()
+            }
+            (None, _) => vec![f64::NAN; data.len()],
+        };
+        let (p_alive, expected_orders) = match &self.model.btyd {
+            Some(b) => {
+                let all: Vec<usize> = (0..data.len()).collect();
+                let p = b.predict(&data.btyd, &all)?;
+                (p.p_alive, p.expected_purchases)
+            }
+            None => (vec![f64::NAN; data.len()], vec![f64::NAN; data.len()]),
+        };
+        Ok(Predictions {
+            value,
+            churn_probability,
+            p_alive,
+            expected_orders,
+        })
+    }
 }
 
 /// Per-customer scores.
@@ -247,35 +364,20 @@ pub fn predict_table(
     tier_shares: (f64, f64),
 ) -> Result<Scores> {
     let data = dataset_for(model, &table)?;
-    let all: Vec<usize> = (0..data.len()).collect();
-    let predicted_value = model.value_model.predict(&data, &all)?;
-    let churn_probability = match &model.churn {
-        Some(c) => c
-            .try_predict(data.x_filled(&all).view())?
-            .iter()
-            .map(|p| 1.0 - p)
-            .collect(),
-        None => vec![f64::NAN; data.len()],
-    };
-    let (p_alive, expected_orders) = match &model.btyd {
-        Some(b) => {
-            let p = b.predict(&data.btyd, &all)?;
-            (p.p_alive, p.expected_purchases)
-        }
-        None => (vec![f64::NAN; data.len()], vec![f64::NAN; data.len()]),
-    };
-    let tiers = TierCutoffs::from_quantiles(&predicted_value, tier_shares.0, tier_shares.1)?;
+    let p = predict_dataset(model, &data)?;
+    let tiers = TierCutoffs::from_quantiles(&p.value, tier_shares.0, tier_shares.1)?;
     Ok(Scores {
         table,
-        predicted_value,
-        churn_probability,
-        p_alive,
-        expected_orders,
+        predicted_value: p.value,
+        churn_probability: p.churn_probability,
+        p_alive: p.p_alive,
+        expected_orders: p.expected_orders,
         tiers,
     })
 }
 
-/// Builds features at `as_of` (no future data needed) and scores every customer.
+/// Builds features at `as_of` (no future data needed) and scores every customer, holding the
+/// whole feature table in memory (≈ 300 bytes per customer); [`score_customers`] streams.
 pub fn score(
     model: &ModelFile,
     inputs: Inputs<'_>,
@@ -283,25 +385,51 @@ pub fn score(
     as_of: Cutoff,
     tier_shares: (f64, f64),
 ) -> Result<Scores> {
-    let params = FeatureParams {
-        cutoff: as_of,
-        horizon_days: None,
-        lifecycle: model.lifecycle,
-    };
-    let table = build_features(inputs, &params, read, &|_| {})?;
+    let table = build_features(inputs, &score_params(model, as_of), read, &|_| {})?;
     predict_table(model, table, tier_shares)
+}
+
+/// The header line of `scores.csv`.
+const SCORES_HEADER: &[u8] =
+    b"customer_id,predicted_value,churn_probability,p_alive,expected_orders,lifecycle_stage,rfm_segment,tier\n";
+
+/// Appends one `scores.csv` line.
+#[allow(clippy::too_many_arguments)]
+fn push_score_line(
+    out: &mut Vec<u8>,
+    customer_id: &str,
+    value: f64,
+    churn_probability: f64,
+    p_alive: f64,
+    expected_orders: f64,
+    stage: Stage,
+    rfm_segment: Option<&str>,
+    tiers: &TierCutoffs,
+) {
+    use crate::features::table::{push_csv_text, push_float};
+    push_csv_text(out, customer_id);
+    for v in [value, churn_probability, p_alive, expected_orders] {
+        out.push(b',');
+        push_float(out, v);
+    }
+    out.push(b',');
+    out.extend_from_slice(stage.as_str().as_bytes());
+    out.push(b',');
+    out.extend_from_slice(rfm_segment.unwrap_or("").as_bytes());
+    out.push(b',');
+    out.extend_from_slice(tiers.tier(value).as_str().as_bytes());
+    out.push(b'\n');
 }
 
 impl Scores {
     /// Writes `scores.csv`: customer_id, predicted_value, churn_probability, p_alive,
-    /// expected_orders, lifecycle_stage, rfm_segment, tier.
+    /// expected_orders, lifecycle_stage, rfm_segment, tier. (Formats with `format!`: the plain
+    /// reference for [`ScoredCustomers::write_csv`].)
     pub fn write_csv(&self, w: &mut dyn Write) -> Result<()> {
         use crate::features::table::{format_float, push_csv_text};
         let io = |e| Error::io("<scores>", e);
         let mut out = Vec::with_capacity(self.table.rows.len() * 80);
-        out.extend_from_slice(
-            b"customer_id,predicted_value,churn_probability,p_alive,expected_orders,lifecycle_stage,rfm_segment,tier\n",
-        );
+        out.extend_from_slice(SCORES_HEADER);
         for (i, r) in self.table.rows.iter().enumerate() {
             push_csv_text(&mut out, &r.customer_id);
             let v = self.predicted_value[i];
@@ -323,6 +451,272 @@ impl Scores {
         }
         w.write_all(&out).map_err(io)
     }
+}
+
+/// Customers whose features are made and scored at a time by [`score_customers`].
+const SCORE_BLOCK: usize = 1 << 16;
+
+/// Lines formatted by one task when [`ScoredCustomers::write_csv`] writes.
+const WRITE_CHUNK: usize = 4096;
+
+/// The scores of every customer, kept compactly (the four predictions and the lifecycle stage,
+/// ≈ 33 bytes per customer, next to the folded inputs, which hold the ids and RFM scores): the
+/// result of [`score_customers`], written with [`ScoredCustomers::write_csv`].
+pub struct ScoredCustomers {
+    build: FeatureBuild,
+    predicted_value: Vec<f64>,
+    churn_probability: Vec<f64>,
+    p_alive: Vec<f64>,
+    expected_orders: Vec<f64>,
+    stage: Vec<Stage>,
+}
+
+impl ScoredCustomers {
+    /// Number of customers scored.
+    pub fn len(&self) -> usize {
+        self.predicted_value.len()
+    }
+
+    /// Whether no customer was scored.
+    pub fn is_empty(&self) -> bool {
+        self.predicted_value.is_empty()
+    }
+
+    /// What the readers saw and skipped, over all inputs.
+    pub fn report(&self) -> &ReadReport {
+        self.build.report()
+    }
+
+    /// Predicted net spend in the model's horizon, per customer in id order.
+    pub fn predicted_values(&self) -> &[f64] {
+        &self.predicted_value
+    }
+
+    /// The id of customer `k` (in id order).
+    pub fn customer_id(&self, k: usize) -> std::borrow::Cow<'_, str> {
+        self.build.customer_id(k)
+    }
+
+    /// Tier cut-offs with about `a_share` of customers in A and `b_share` in B
+    /// ([`TierCutoffs::from_quantiles`] of the predicted values).
+    pub fn tier_cutoffs(&self, a_share: f64, b_share: f64) -> Result<TierCutoffs> {
+        TierCutoffs::from_quantiles(&self.predicted_value, a_share, b_share)
+    }
+
+    /// Writes `scores.csv` (the bytes of [`Scores::write_csv`] for the same model, data and
+    /// tiers), formatting blocks of lines on all cores; the bytes do not depend on the thread
+    /// count.
+    pub fn write_csv(&self, tiers: &TierCutoffs, w: &mut dyn Write) -> Result<()> {
+        let io = |e| Error::io("<scores>", e);
+        w.write_all(SCORES_HEADER).map_err(io)?;
+        let mut start = 0;
+        while start < self.len() {
+            let end = (start + SCORE_BLOCK).min(self.len());
+            let chunks: Vec<Vec<u8>> = (start..end)
+                .step_by(WRITE_CHUNK)
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|from| {
+                    let to = (from + WRITE_CHUNK).min(end);
+                    let mut out = Vec::with_capacity((to - from) * 80);
+                    for k in from..to {
+                        push_score_line(
+                            &mut out,
+                            &self.build.customer_id(k),
+                            self.predicted_value[k],
+                            self.churn_probability[k],
+                            self.p_alive[k],
+                            self.expected_orders[k],
+                            self.stage[k],
+                            self.build.rfm_segment(k),
+                            tiers,
+                        );
+                    }
+                    out
+                })
+                .collect();
+            for c in chunks {
+                w.write_all(&c).map_err(io)?;
+            }
+            start = end;
+        }
+        Ok(())
+    }
+}
+
+/// Scores every customer at `as_of` without a feature table: the inputs are folded once
+/// ([`fold_features`]), then features are made for blocks of 64k customers at a time, only the
+/// model's inputs are kept, and the block is predicted on all cores. Memory: the folded
+/// inputs plus ≈ 33 bytes per customer plus one block. `progress` receives the total bytes
+/// read so far over all inputs. The numbers are those of [`score`].
+pub fn score_customers(
+    model: &ModelFile,
+    inputs: Inputs<'_>,
+    read: &ReadOptions,
+    as_of: Cutoff,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ScoredCustomers> {
+    score_in_blocks(model, inputs, read, as_of, progress, SCORE_BLOCK)
+}
+
+/// [`score_customers`] with `block` customers per block.
+fn score_in_blocks(
+    model: &ModelFile,
+    inputs: Inputs<'_>,
+    read: &ReadOptions,
+    as_of: Cutoff,
+    progress: &(dyn Fn(u64) + Sync),
+    block: usize,
+) -> Result<ScoredCustomers> {
+    let build = fold_features(inputs, &score_params(model, as_of), read, progress)?;
+    score_build_in_blocks(model, build, block)
+}
+
+/// What a scoring run folds: features at `as_of` without a label, the model's lifecycle
+/// thresholds.
+pub fn score_params(model: &ModelFile, as_of: Cutoff) -> FeatureParams {
+    FeatureParams {
+        cutoff: as_of,
+        horizon_days: None,
+        lifecycle: model.lifecycle,
+    }
+}
+
+/// The scoring stage of [`score_customers`] on inputs already folded with
+/// [`score_params`]: features are made for blocks of 64k customers at a time and each block is
+/// predicted on all cores.
+pub fn score_folded(model: &ModelFile, build: FeatureBuild) -> Result<ScoredCustomers> {
+    score_build_in_blocks(model, build, SCORE_BLOCK)
+}
+
+fn score_build_in_blocks(
+    model: &ModelFile,
+    build: FeatureBuild,
+    block: usize,
+) -> Result<ScoredCustomers> {
+    check_model_features(model, build.has_comments())?;
+    let n = build.len();
+    let mut scored = ScoredCustomers {
+        predicted_value: Vec::with_capacity(n),
+        churn_probability: Vec::with_capacity(n),
+        p_alive: Vec::with_capacity(n),
+        expected_orders: Vec::with_capacity(n),
+        stage: Vec::with_capacity(n),
+        build,
+    };
+    let scorer = Scorer::new(model);
+    let names: Vec<&str> = model.feature_names.iter().map(String::as_str).collect();
+    let columns = crate::features::table::model_columns(scored.build.has_comments(), &names)?;
+    let mut start = 0;
+    while start < n {
+        let end = (start + block.max(1)).min(n);
+        let data = block_dataset(
+            &scored.build,
+            start..end,
+            &columns,
+            model,
+            &mut scored.stage,
+        );
+        let p = scorer.predict(&data)?;
+        scored.predicted_value.extend(p.value);
+        scored.churn_probability.extend(p.churn_probability);
+        scored.p_alive.extend(p.p_alive);
+        scored.expected_orders.extend(p.expected_orders);
+        start = end;
+    }
+    Ok(scored)
+}
+
+/// Customers whose features are made by one task of [`block_dataset`].
+const FEATURE_CHUNK: usize = 1024;
+
+/// The model inputs of customers `range` of `build` (the matrix of `columns` and the BTYD
+/// inputs; no label), as [`Dataset::from_rows`] of their feature rows, made in one parallel
+/// pass that drops each feature row once its inputs are taken; the customers' lifecycle
+/// stages are appended to `stages`.
+fn block_dataset(
+    build: &FeatureBuild,
+    range: std::ops::Range<usize>,
+    columns: &[&crate::features::table::Column],
+    model: &ModelFile,
+    stages: &mut Vec<Stage>,
+) -> Dataset {
+    use crate::features::table::fill_model_row;
+    use crate::models::btyd::{btyd_input, BtydInput};
+    let p = columns.len();
+    let unit = model.hyperparameters.time_unit;
+    let mut x = ndarray::Array2::<f64>::zeros((range.len(), p));
+    let per_chunk: Vec<Vec<(Stage, Option<BtydInput>)>> = match x.as_slice_mut().filter(|_| p > 0) {
+        Some(xs) => xs
+            .par_chunks_mut(FEATURE_CHUNK * p)
+            .enumerate()
+            .map(|(c, xc)| {
+                let from = range.start + c * FEATURE_CHUNK;
+                let to = (from + FEATURE_CHUNK).min(range.end);
+                (from..to)
+                    .zip(xc.chunks_mut(p))
+                    .map(|(k, out)| {
+                        let f = build.model_row(k);
+                        fill_model_row(columns, &f, out);
+                        (f.lifecycle_stage, btyd_input(&f, unit))
+                    })
+                    .collect()
+            })
+            .collect(),
+        // no feature columns (a fresh array is always contiguous)
+        None => vec![range
+            .clone()
+            .map(|k| {
+                let f = build.model_row(k);
+                (f.lifecycle_stage, btyd_input(&f, unit))
+            })
+            .collect()],
+    };
+    let mut btyd = Vec::with_capacity(range.len());
+    for (stage, b) in per_chunk.into_iter().flatten() {
+        stages.push(stage);
+        btyd.push(b);
+    }
+    Dataset {
+        feature_names: model.feature_names.clone(),
+        x,
+        btyd,
+        y: None,
+        bought_again: None,
+    }
+}
+
+/// What [`score_to_writer`] did.
+#[derive(Debug, Clone)]
+pub struct ScoreSummary {
+    /// Customers scored (lines written after the header).
+    pub customers: usize,
+    /// Tier cut-offs used.
+    pub tiers: TierCutoffs,
+    /// What the readers saw and skipped, over all inputs.
+    pub report: ReadReport,
+}
+
+/// Scores every customer at `as_of` ([`score_customers`]) and writes `scores.csv` to `w` with
+/// tiers from `tier_shares` (A, B): the bytes of [`score`] + [`Scores::write_csv`], in bounded
+/// memory.
+pub fn score_to_writer(
+    model: &ModelFile,
+    inputs: Inputs<'_>,
+    read: &ReadOptions,
+    as_of: Cutoff,
+    tier_shares: (f64, f64),
+    w: &mut dyn Write,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ScoreSummary> {
+    let scored = score_customers(model, inputs, read, as_of, progress)?;
+    let tiers = scored.tier_cutoffs(tier_shares.0, tier_shares.1)?;
+    scored.write_csv(&tiers, w)?;
+    Ok(ScoreSummary {
+        customers: scored.len(),
+        tiers,
+        report: scored.report().clone(),
+    })
 }
 
 /// Evaluates a model at a cutoff against what happened in `(cutoff, cutoff + horizon]`.
@@ -392,4 +786,134 @@ pub fn describe(model: &ModelFile, path: &Path) -> String {
         s.push('\n');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Source;
+
+    fn example(file: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("datasets/example")
+            .join(file)
+    }
+
+    fn inputs(comments: bool) -> Inputs<'static> {
+        let open = |f: &str| Source::open(&example(f)).unwrap();
+        Inputs {
+            orders: open("orders.csv"),
+            events: Some(open("events.csv")),
+            customers: Some(open("customers.csv")),
+            comments: comments.then(|| open("comments.csv")),
+        }
+    }
+
+    fn trained(kind: ModelKind, comments: bool) -> ModelFile {
+        let read = ReadOptions::default();
+        let job = TrainJob {
+            inputs: inputs(comments),
+            input_paths: vec![example("orders.csv")],
+            read: read.clone(),
+            cutoff: Cutoff::parse("2025-03-31", &read.time).unwrap(),
+            horizon_days: 90,
+            lifecycle: LifecycleThresholds::default(),
+            model: ModelChoice::One(kind),
+            settings: TrainSettings {
+                folds: 2,
+                boosting_iterations: 40,
+                ..TrainSettings::default()
+            },
+        };
+        train(job, &|_| {}).unwrap().file
+    }
+
+    fn as_of() -> Cutoff {
+        Cutoff::parse("2025-06-30", &ReadOptions::default().time).unwrap()
+    }
+
+    /// The bytes of the table path: `score` (whole feature table) + `Scores::write_csv`.
+    fn table_bytes(model: &ModelFile, comments: bool) -> Vec<u8> {
+        let read = ReadOptions::default();
+        let s = score(model, inputs(comments), &read, as_of(), (0.2, 0.3)).unwrap();
+        let mut out = Vec::new();
+        s.write_csv(&mut out).unwrap();
+        out
+    }
+
+    fn streamed_bytes(model: &ModelFile, comments: bool, block: usize) -> Vec<u8> {
+        let read = ReadOptions::default();
+        let s = score_in_blocks(model, inputs(comments), &read, as_of(), &|_| {}, block).unwrap();
+        let tiers = s.tier_cutoffs(0.2, 0.3).unwrap();
+        let mut out = Vec::new();
+        s.write_csv(&tiers, &mut out).unwrap();
+        out
+    }
+
+    /// Streaming in blocks (of sizes that do and do not divide the customer count) writes the
+    /// same bytes as scoring the whole feature table, for every kind of value model, with and
+    /// without the comment features.
+    #[test]
+    fn streamed_scores_equal_the_table_path() {
+        for (kind, comments) in [
+            (ModelKind::Boosting, true),
+            (ModelKind::Tweedie, false),
+            (ModelKind::Linear, true),
+            (ModelKind::Bgnbd, false),
+            (ModelKind::Tree, false),
+            (ModelKind::Hybrid, false),
+        ] {
+            let model = trained(kind, comments);
+            let want = table_bytes(&model, comments);
+            let lines = want.iter().filter(|&&b| b == b'\n').count();
+            assert!(lines > 4000, "{} lines", lines);
+            for block in [977, SCORE_BLOCK] {
+                let got = streamed_bytes(&model, comments, block);
+                assert!(got == want, "{} block {block}: bytes differ", kind.name());
+            }
+            // the whole-job entry point writes the same bytes
+            let mut out = Vec::new();
+            let read = ReadOptions::default();
+            let summary = score_to_writer(
+                &model,
+                inputs(comments),
+                &read,
+                as_of(),
+                (0.2, 0.3),
+                &mut out,
+                &|_| {},
+            )
+            .unwrap();
+            assert_eq!(summary.customers + 1, lines);
+            assert!(out == want, "{}: score_to_writer bytes differ", kind.name());
+        }
+    }
+
+    /// One and two worker threads write identical bytes.
+    #[test]
+    fn streamed_scores_do_not_depend_on_threads() {
+        let model = trained(ModelKind::Boosting, true);
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| streamed_bytes(&model, true, 1000))
+        };
+        let one = run(1);
+        assert!(one == run(2), "1 vs 2 threads differ");
+        assert!(one == run(3), "1 vs 3 threads differ");
+    }
+
+    /// A model using comment features cannot score without the comments file.
+    #[test]
+    fn comment_features_need_the_comments_file() {
+        let mut model = trained(ModelKind::Linear, false);
+        model.feature_names.push("sentiment_mean".into());
+        let read = ReadOptions::default();
+        let err = score_customers(&model, inputs(false), &read, as_of(), &|_| {})
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("--comments"), "{err}");
+    }
 }

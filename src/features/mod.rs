@@ -148,12 +148,24 @@ impl FeatureBuild {
     }
 
     fn row(&self, k: usize) -> CustomerFeatures {
+        let mut f = self.model_row(k);
+        f.customer_id = self.customer_id(k).into_owned();
+        f
+    }
+
+    /// The features of customer `k` (position in id order) for a model: its row of
+    /// [`FeatureBuild::into_table`] except that `customer_id` is left empty (not allocated).
+    pub fn model_row(&self, k: usize) -> CustomerFeatures {
         let (s, i) = self.order[k];
         let shard = &self.shards[s as usize];
-        let id = String::from_utf8_lossy(shard.id(i as usize)).into_owned();
-        let mut f = finalize(id, &shard.accs[i as usize], &self.frame, &self.params);
+        let mut f = finalize(
+            String::new(),
+            &shard.accs[i as usize],
+            &self.frame,
+            &self.params,
+        );
         if let Some(c) = &self.comments {
-            if let Some(acc) = c[s as usize].get(f.customer_id.as_str()) {
+            if let Some(acc) = c[s as usize].get(self.customer_id(k).as_ref()) {
                 f.comments = acc.finish(&self.frame);
             }
         }
@@ -167,6 +179,24 @@ impl FeatureBuild {
 
     fn rows(&self, range: std::ops::Range<usize>) -> Vec<CustomerFeatures> {
         range.into_par_iter().map(|k| self.row(k)).collect()
+    }
+
+    /// The id of customer `k` (position in id order), as in its feature row.
+    pub fn customer_id(&self, k: usize) -> std::borrow::Cow<'_, str> {
+        let (s, i) = self.order[k];
+        String::from_utf8_lossy(self.shards[s as usize].id(i as usize))
+    }
+
+    /// The RFM segment of customer `k` (position in id order), as in its feature row
+    /// (`None` for non-buyers).
+    pub fn rfm_segment(&self, k: usize) -> Option<&'static str> {
+        let [r, f, m] = self.rfm[k];
+        (r > 0).then(|| rfm::segment(r, f, m))
+    }
+
+    /// Whether comments were read (the comment columns exist).
+    pub fn has_comments(&self) -> bool {
+        self.comments.is_some()
     }
 
     fn columns(&self) -> Vec<&'static table::Column> {

@@ -305,6 +305,82 @@ pub fn format_float(v: f64) -> String {
     }
 }
 
+/// Appends [`format_float`]`(v)` to `out` without allocating: the value times 10⁶ is rounded
+/// exactly (half to even, as `format!("{v:.6}")`) in integer arithmetic on the float's
+/// mantissa and exponent; values of 10¹² or more take the `format!` path.
+pub fn push_float(out: &mut Vec<u8>, v: f64) {
+    if !v.is_finite() {
+        return;
+    }
+    let a = v.abs();
+    if a >= 1e12 {
+        out.extend_from_slice(format_float(v).as_bytes());
+        return;
+    }
+    // a = m · 2^e exactly, m < 2^53
+    let bits = a.to_bits();
+    let exp_bits = ((bits >> 52) & 0x7ff) as i64;
+    let frac = bits & ((1u64 << 52) - 1);
+    let (m, e) = if exp_bits == 0 {
+        (frac, -1074i64)
+    } else {
+        (frac | (1u64 << 52), exp_bits - 1075)
+    };
+    let q: u64 = if e >= 0 {
+        // a < 10^12 so a · 10^6 < 10^18 fits
+        (m << e) * 1_000_000
+    } else {
+        let s = (-e) as u32;
+        let num = u128::from(m) * 1_000_000;
+        if s >= 127 {
+            0 // num < 2^73: below half a unit
+        } else {
+            let q = num >> s;
+            let rem = num & ((1u128 << s) - 1);
+            let half = 1u128 << (s - 1);
+            (q + u128::from(rem > half || (rem == half && q & 1 == 1))) as u64
+        }
+    };
+    if q == 0 {
+        out.push(b'0');
+        return;
+    }
+    if v < 0.0 {
+        out.push(b'-');
+    }
+    let (int, mut fr) = (q / 1_000_000, q % 1_000_000);
+    push_u64(out, int);
+    if fr != 0 {
+        let mut digits = 6;
+        while fr % 10 == 0 {
+            fr /= 10;
+            digits -= 1;
+        }
+        out.push(b'.');
+        let mut buf = [b'0'; 6];
+        for i in (0..digits).rev() {
+            buf[i] = b'0' + (fr % 10) as u8;
+            fr /= 10;
+        }
+        out.extend_from_slice(&buf[..digits]);
+    }
+}
+
+/// Appends the decimal digits of `n`.
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
 /// The features of every customer at one cutoff.
 #[derive(Debug, Clone)]
 pub struct FeatureTable {
@@ -422,33 +498,58 @@ impl FeatureTable {
     /// The named feature columns as a matrix (rows = customers); empty cells are NaN.
     /// Unknown names are an error.
     pub fn matrix(&self, names: &[&str]) -> Result<ndarray::Array2<f64>> {
-        let cols: Vec<&Column> = names
-            .iter()
-            .map(|n| {
-                FEATURE_COLUMNS
-                    .iter()
-                    .chain(COMMENT_COLUMNS.iter().filter(|_| self.has_comments))
-                    .chain(LABEL_COLUMNS.iter())
-                    .find(|c| c.name == *n)
-                    .ok_or_else(|| Error::InvalidParameter {
-                        name: "feature",
-                        value: n.to_string(),
-                        reason: "not a column of the feature table".into(),
-                    })
-            })
-            .collect::<Result<_>>()?;
-        let mut m = ndarray::Array2::<f64>::from_elem((self.rows.len(), cols.len()), f64::NAN);
-        m.axis_iter_mut(ndarray::Axis(0))
-            .into_par_iter()
-            .zip(self.rows.par_iter())
-            .for_each(|(mut row, f)| {
-                for (j, c) in cols.iter().enumerate() {
-                    if let Some(v) = c.cell(f).as_f64() {
-                        row[j] = v;
-                    }
+        matrix_of(&self.rows, self.has_comments, names)
+    }
+}
+
+/// The named columns of `rows` as a matrix (rows = customers; empty cells are NaN), as
+/// [`FeatureTable::matrix`] of a table holding `rows`; the comment columns exist only when
+/// `has_comments`. Unknown names are an error.
+pub fn matrix_of(
+    rows: &[CustomerFeatures],
+    has_comments: bool,
+    names: &[&str],
+) -> Result<ndarray::Array2<f64>> {
+    let cols = model_columns(has_comments, names)?;
+    let mut m = ndarray::Array2::<f64>::from_elem((rows.len(), cols.len()), f64::NAN);
+    m.axis_iter_mut(ndarray::Axis(0))
+        .into_par_iter()
+        .zip(rows.par_iter())
+        .for_each(|(mut row, f)| {
+            for (j, c) in cols.iter().enumerate() {
+                if let Some(v) = c.cell(f).as_f64() {
+                    row[j] = v;
                 }
-            });
-        Ok(m)
+            }
+        });
+    Ok(m)
+}
+
+/// The named columns (features, comment columns when `has_comments`, labels), for
+/// [`fill_model_row`]. Unknown names are an error.
+pub fn model_columns(has_comments: bool, names: &[&str]) -> Result<Vec<&'static Column>> {
+    names
+        .iter()
+        .map(|n| {
+            FEATURE_COLUMNS
+                .iter()
+                .chain(COMMENT_COLUMNS.iter().filter(|_| has_comments))
+                .chain(LABEL_COLUMNS.iter())
+                .find(|c| c.name == *n)
+                .ok_or_else(|| Error::InvalidParameter {
+                    name: "feature",
+                    value: n.to_string(),
+                    reason: "not a column of the feature table".into(),
+                })
+        })
+        .collect()
+}
+
+/// Writes the values of `cols` for customer `f` to `out` (one per column; NaN for empty
+/// cells): one row of [`matrix_of`].
+pub fn fill_model_row(cols: &[&Column], f: &CustomerFeatures, out: &mut [f64]) {
+    for (o, c) in out.iter_mut().zip(cols) {
+        *o = c.cell(f).as_f64().unwrap_or(f64::NAN);
     }
 }
 
@@ -463,6 +564,54 @@ mod tests {
         assert_eq!(format_float(1.0 / 3.0), "0.333333");
         assert_eq!(format_float(-0.0000001), "0");
         assert_eq!(format_float(f64::NAN), "");
+    }
+
+    /// `push_float` writes exactly `format_float`'s bytes: on random values of every
+    /// magnitude, integers, exact halves of the last digit (dyadic ties such as 2⁻⁷, where the
+    /// rounding rule shows), subnormals, ±0, ±inf, NaN and the 10¹² fallback edge.
+    #[test]
+    fn push_float_equals_format_float() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut values = vec![
+            0.0,
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+            5e-324,
+            -5e-324,
+            5e-7,
+            -5e-7,
+            4.9999999e-7,
+            1e12,
+            1e12 - 1e-4,
+            -1e12,
+            999_999_999_999.999_9,
+            0.999_999_5,
+            1.5,
+            2.5,
+            0.1,
+            0.3,
+        ];
+        for k in 1..=40 {
+            let t = 2f64.powi(-k);
+            values.extend([t, -t, 3.0 * t, 1.0 + t, 12345.0 + 5.0 * t]);
+        }
+        for _ in 0..200_000 {
+            let mag = 10f64.powi(rng.gen_range(-12..13));
+            let v = rng.gen::<f64>() * mag * if rng.gen() { 1.0 } else { -1.0 };
+            values.push(v);
+            values.push((v * 1e6).round() / 1e6 + 5e-7); // near ties
+            values.push(rng.gen_range(-1000i64..100_000) as f64);
+            values.push(f64::from_bits(rng.gen::<u64>()));
+        }
+        for v in values {
+            let mut out = Vec::new();
+            push_float(&mut out, v);
+            assert_eq!(String::from_utf8(out).unwrap(), format_float(v), "{v:e}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::compiled::CompiledForest;
 use super::histogram::{BinMapper, BinnedMatrix, DEFAULT_BINNING_SUBSAMPLE, MAX_BINS};
 use super::tree::{check_data, grow, normalise, predict_rows, GrowConfig, Tree, Workspace};
 use crate::{Error, Result};
@@ -581,6 +582,26 @@ impl GradientBoosting {
     pub fn predict(&self, x: ArrayView2<f64>) -> Array1<f64> {
         let loss = self.params.loss;
         self.predict_raw(x).mapv_into(|r| loss.inverse_link(r))
+    }
+
+    /// The trees in flat, quantised form for fast batch prediction
+    /// ([`GradientBoosting::predict_compiled`]); `None` if they do not fit that layout.
+    pub fn compiled(&self) -> Option<CompiledForest> {
+        CompiledForest::from_trees(&self.trees, Some(self.baseline))
+    }
+
+    /// [`GradientBoosting::predict`] through `compiled` (from [`GradientBoosting::compiled`]
+    /// of this model): bitwise the same values. Panics if `x` has a different number of
+    /// columns than the training data.
+    pub fn predict_compiled(&self, compiled: &CompiledForest, x: ArrayView2<f64>) -> Array1<f64> {
+        assert_eq!(
+            x.ncols(),
+            self.n_features,
+            "x has the wrong number of columns"
+        );
+        let loss = self.params.loss;
+        predict_rows(x, |rows, p, out| compiled.predict_rows(rows, p, out))
+            .mapv_into(|r| loss.inverse_link(r))
     }
 
     /// Like [`GradientBoosting::predict`], but an error if the column count is wrong.

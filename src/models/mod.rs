@@ -11,6 +11,7 @@ pub mod tree;
 
 pub mod btyd;
 pub mod churn;
+pub mod compiled;
 pub mod file;
 pub mod linear;
 pub mod tweedie;

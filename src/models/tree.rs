@@ -899,6 +899,31 @@ impl RegressionTree {
         predict_rows(x, |rows, p, out| self.tree.add_block(rows, p, depth, out))
     }
 
+    /// The tree in flat, quantised form for fast batch prediction
+    /// ([`RegressionTree::predict_compiled`]); `None` if it does not fit that layout.
+    pub fn compiled(&self) -> Option<crate::models::compiled::CompiledForest> {
+        crate::models::compiled::CompiledForest::from_trees(
+            std::slice::from_ref(&self.tree),
+            Some(0.0),
+        )
+    }
+
+    /// [`RegressionTree::predict`] through `compiled` (from [`RegressionTree::compiled`] of
+    /// this tree): bitwise the same values. Panics if `x` has a different number of columns
+    /// than the training data.
+    pub fn predict_compiled(
+        &self,
+        compiled: &crate::models::compiled::CompiledForest,
+        x: ArrayView2<f64>,
+    ) -> Array1<f64> {
+        assert_eq!(
+            x.ncols(),
+            self.n_features,
+            "x has the wrong number of columns"
+        );
+        predict_rows(x, |rows, p, out| compiled.predict_rows(rows, p, out))
+    }
+
     /// Predicts each row of `x`, or an error if its column count differs from training.
     pub fn try_predict(&self, x: ArrayView2<f64>) -> Result<Array1<f64>> {
         if x.ncols() != self.n_features {

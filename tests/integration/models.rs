@@ -312,3 +312,79 @@ fn model_files_of_other_versions_or_features_are_clear_errors() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("unknown --model `magic`"), "{}", r.stderr);
 }
+
+/// `ltv score` streams: on the example data with comments, its bytes equal the whole-table
+/// library path (`pipeline::score` + `Scores::write_csv`) and do not depend on `--threads`.
+#[test]
+fn streamed_score_equals_the_table_path_with_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = |f: &str| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("datasets/example")
+            .join(f)
+    };
+    let files = [
+        ("--orders", ex("orders.csv")),
+        ("--events", ex("events.csv")),
+        ("--customers", ex("customers.csv")),
+        ("--comments", ex("comments.csv")),
+    ];
+    let mut input: Vec<&str> = Vec::new();
+    for (flag, path) in &files {
+        input.push(flag);
+        input.push(path.to_str().unwrap());
+    }
+    let mut train = vec![
+        "train",
+        "--cutoff",
+        "2025-03-31",
+        "--horizon",
+        "90",
+        "--model",
+        "boosting",
+        "--folds",
+        "2",
+        "--iterations",
+        "40",
+        "-o",
+        "m.json",
+    ];
+    train.extend(&input);
+    let r = ltv(dir.path(), &train);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for (t, out) in [("1", "s1.csv"), ("2", "s2.csv")] {
+        let mut args = vec![
+            "score",
+            "--threads",
+            t,
+            "--model",
+            "m.json",
+            "--as-of",
+            "2025-06-30",
+            "-o",
+            out,
+        ];
+        args.extend(&input);
+        let r = ltv(dir.path(), &args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let s1 = fs::read(dir.path().join("s1.csv")).unwrap();
+    assert_eq!(s1, fs::read(dir.path().join("s2.csv")).unwrap());
+
+    let model = ltv::models::file::ModelFile::load(&dir.path().join("m.json")).unwrap();
+    assert!(model.feature_names.iter().any(|n| n == "sentiment_mean"));
+    let read = ltv::data::ReadOptions::default();
+    let open = |f: &str| ltv::data::Source::open(&ex(f)).unwrap();
+    let inputs = ltv::features::Inputs {
+        orders: open("orders.csv"),
+        events: Some(open("events.csv")),
+        customers: Some(open("customers.csv")),
+        comments: Some(open("comments.csv")),
+    };
+    let as_of = ltv::data::Cutoff::parse("2025-06-30", &read.time).unwrap();
+    let scores = ltv::pipeline::score(&model, inputs, &read, as_of, (0.2, 0.3)).unwrap();
+    let mut want = Vec::new();
+    scores.write_csv(&mut want).unwrap();
+    assert!(scores.table.rows.len() > 4000);
+    assert!(s1 == want, "ltv score differs from the table path");
+}
