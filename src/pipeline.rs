@@ -268,18 +268,25 @@ fn predict_dataset(model: &ModelFile, data: &Dataset) -> Result<Predictions> {
             .collect(),
         None => vec![f64::NAN; data.len()],
     };
-    let (p_alive, expected_orders) = match &model.btyd {
-        Some(b) => {
-            let p = b.predict(&data.btyd, &all)?;
-            (p.p_alive, p.expected_purchases)
-        }
-        None => (vec![f64::NAN; data.len()], vec![f64::NAN; data.len()]),
-    };
+    let (p_alive, expected_orders) = btyd_outputs(model, data)?;
     Ok(Predictions {
         value,
         churn_probability,
         p_alive,
         expected_orders,
+    })
+}
+
+/// BG/NBD P(alive) and expected purchases of every customer of `data` (NaN without a BTYD
+/// sub-model).
+fn btyd_outputs(model: &ModelFile, data: &Dataset) -> Result<(Vec<f64>, Vec<f64>)> {
+    Ok(match &model.btyd {
+        Some(b) => {
+            let all: Vec<usize> = (0..data.len()).collect();
+            let p = b.predict(&data.btyd, &all)?;
+            (p.p_alive, p.expected_purchases)
+        }
+        None => (vec![f64::NAN; data.len()], vec![f64::NAN; data.len()]),
     })
 }
 
@@ -324,14 +331,7 @@ impl<'a> Scorer<'a> {
             }
             (None, _) => vec![f64::NAN; data.len()],
         };
-        let (p_alive, expected_orders) = match &self.model.btyd {
-            Some(b) => {
-                let all: Vec<usize> = (0..data.len()).collect();
-                let p = b.predict(&data.btyd, &all)?;
-                (p.p_alive, p.expected_purchases)
-            }
-            None => (vec![f64::NAN; data.len()], vec![f64::NAN; data.len()]),
-        };
+        let (p_alive, expected_orders) = btyd_outputs(self.model, data)?;
         Ok(Predictions {
             value,
             churn_probability,
