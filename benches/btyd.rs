@@ -11,18 +11,9 @@ use rand_chacha::ChaCha8Rng;
 use std::io::Write;
 use std::time::Instant;
 
-/// CPU seconds (user + system, all threads) used by this process so far, from
-/// `/proc/self/stat` (Linux, 100 ticks per second); 0 where unavailable. The machine is shared,
-/// so CPU time is reported next to wall time.
-fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    let after = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (tick(11) + tick(12)) / 100.0
-}
+#[path = "common/mod.rs"]
+mod common;
+use common::cpu_seconds;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = std::env::args()

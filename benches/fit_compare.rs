@@ -36,6 +36,10 @@ use ltv::models::linear::LinearModel;
 use ltv::models::tree::RegressionTree;
 use ndarray::{Array1, Array2, Axis};
 
+#[path = "common/mod.rs"]
+mod common;
+use common::{cpu_seconds, r2};
+
 /// FNV-1a 64-bit hash (the split rule shared with the Python side).
 fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -44,28 +48,6 @@ fn fnv1a(bytes: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h
-}
-
-/// CPU seconds (user + system, all threads) used by this process so far (Linux).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or("");
-    let field = |k: usize| {
-        after
-            .split_whitespace()
-            .nth(k)
-            .and_then(|v| v.parse::<f64>().ok())
-    };
-    field(11)
-        .zip(field(12))
-        .map_or(f64::NAN, |(u, s)| (u + s) / 100.0)
-}
-
-fn r2(y: &[f64], p: &[f64]) -> f64 {
-    let m = y.iter().sum::<f64>() / y.len() as f64;
-    let ss_res: f64 = y.iter().zip(p).map(|(a, b)| (a - b).powi(2)).sum();
-    let ss_tot: f64 = y.iter().map(|a| (a - m).powi(2)).sum();
-    1.0 - ss_res / ss_tot
 }
 
 /// The features CSV as the models see it.

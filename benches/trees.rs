@@ -25,6 +25,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
+#[path = "common/mod.rs"]
+mod common;
+use common::{cpu_seconds, r2};
+
 const N_FEATURES: usize = 30;
 
 /// Rounds to 4 decimals so the CSV text parses back to the same `f64` in Python.
@@ -71,29 +75,6 @@ fn write_csv(path: &Path, x: &Array2<f64>, y: &Array1<f64>) -> std::io::Result<(
         writeln!(w, "{yi}")?;
     }
     w.flush()
-}
-
-/// CPU seconds (user + system, all threads) used by this process so far (Linux).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or("");
-    // Fields 14 and 15 of stat (utime, stime, in 1/100 s) are the 12th and 13th after `)`.
-    let field = |k: usize| {
-        after
-            .split_whitespace()
-            .nth(k)
-            .and_then(|v| v.parse::<f64>().ok())
-    };
-    field(11)
-        .zip(field(12))
-        .map_or(f64::NAN, |(u, s)| (u + s) / 100.0)
-}
-
-fn r2(y: &Array1<f64>, p: &Array1<f64>) -> f64 {
-    let m = y.mean().unwrap();
-    let ss_res: f64 = y.iter().zip(p).map(|(a, b)| (a - b).powi(2)).sum();
-    let ss_tot: f64 = y.iter().map(|a| (a - m).powi(2)).sum();
-    1.0 - ss_res / ss_tot
 }
 
 fn main() {
@@ -144,7 +125,7 @@ fn main() {
     println!(
         "tree depth 8:        fit {fit_tree:.3} s (cpu {cpu_tree:.2} s), predict {:.2e} rows/s, test R² {:.4}, leaves {}",
         n_test as f64 / pred_tree,
-        r2(&yt, &p),
+        r2(yt.as_slice().unwrap(), p.as_slice().unwrap()),
         tree.n_leaves()
     );
 
@@ -166,7 +147,7 @@ fn main() {
     println!(
         "boosting {iters} × 31 leaves: fit {fit_gb:.3} s (cpu {cpu_gb:.2} s), predict {:.2e} rows/s, test R² {:.4}, trees {}",
         n_test as f64 / pred_gb,
-        r2(&yt, &p),
+        r2(yt.as_slice().unwrap(), p.as_slice().unwrap()),
         gb.n_trees()
     );
 }
