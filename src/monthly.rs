@@ -61,8 +61,12 @@ pub struct ChampionScore {
     /// Its model kind.
     pub model: ModelKind,
     /// Out-of-fold normalized Gini of its kind and hyper-parameters re-trained on this month's
-    /// customers with the same folds.
-    pub normalized_gini: f64,
+    /// customers with the same folds; absent when they could not be fitted.
+    pub normalized_gini: Option<f64>,
+    /// Why the champion's kind could not be fitted on this month's data (then the challenger
+    /// is promoted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit_error: Option<String>,
 }
 
 /// `metrics.json` of a month.
@@ -359,7 +363,7 @@ fn run_in(
             ));
         }
         say(&format!(
-            "comments `{}`: not used by the value models yet",
+            "comments `{}`: adds the comment and sentiment features",
             c.display()
         ));
     }
@@ -431,45 +435,69 @@ fn run_in(
                 folds: config.settings.folds,
                 ..cf.hyperparameters.clone()
             };
-            let reuse = (settings == config.settings)
+            // The champion's Gini on this month's folds, or why its kind cannot be fitted on
+            // this month's data (a fit that fails, e.g. a GLM that does not converge, must not
+            // stop the month: the challenger then takes over).
+            let reused = (settings == config.settings)
                 .then(|| {
                     challenger
                         .model_comparison
                         .iter()
                         .find(|s| s.model == cf.model)
-                        .and_then(|s| s.metrics.as_ref())
-                        .map(|m| m.normalized_gini)
+                        .and_then(|s| match (&s.metrics, &s.error) {
+                            (Some(m), _) => Some(Ok(m.normalized_gini)),
+                            (None, Some(e)) => Some(Err(e.clone())),
+                            (None, None) => None,
+                        })
                 })
                 .flatten();
-            let g_old = match reuse {
+            let g_old: std::result::Result<f64, String> = match reused {
                 Some(g) => g,
                 None => {
                     say(&format!(
                         "re-training the champion ({cm}, `{}`) on this month's folds",
                         cf.model.name()
                     ));
-                    pipeline::train(job(ModelChoice::One(cf.model), settings)?, &|m| say(m))?
-                        .file
-                        .metrics
-                        .normalized_gini
+                    match pipeline::train(job(ModelChoice::One(cf.model), settings)?, &|m| say(m)) {
+                        Ok(t) => Ok(t.file.metrics.normalized_gini),
+                        Err(
+                            e @ (Error::NotConverged { .. }
+                            | Error::NotEnoughData(_)
+                            | Error::Fit(_)
+                            | Error::InvalidParameter { .. }),
+                        ) => Err(e.to_string()),
+                        Err(e) => return Err(e),
+                    }
                 }
             };
             let tol = config.gini_tolerance;
-            let promoted = g_new >= g_old - tol;
-            let decision = if promoted {
-                format!(
-                    "promoted: challenger Gini {g_new:.6} >= champion ({cm}) Gini {g_old:.6} - tolerance {tol}"
-                )
-            } else {
-                format!(
-                    "kept champion ({cm}): challenger Gini {g_new:.6} < champion Gini {g_old:.6} - tolerance {tol}"
-                )
+            let (promoted, decision) = match &g_old {
+                Ok(g_old) if g_new >= g_old - tol => (
+                    true,
+                    format!(
+                        "promoted: challenger Gini {g_new:.6} >= champion ({cm}) Gini {g_old:.6} - tolerance {tol}"
+                    ),
+                ),
+                Ok(g_old) => (
+                    false,
+                    format!(
+                        "kept champion ({cm}): challenger Gini {g_new:.6} < champion Gini {g_old:.6} - tolerance {tol}"
+                    ),
+                ),
+                Err(e) => (
+                    true,
+                    format!(
+                        "promoted: the champion's model kind ({cm}, `{}`) cannot be fitted on this month's data ({e}); challenger Gini {g_new:.6}",
+                        cf.model.name()
+                    ),
+                ),
             };
             (
                 Some(ChampionScore {
                     month: cm.clone(),
                     model: cf.model,
-                    normalized_gini: g_old,
+                    normalized_gini: g_old.as_ref().ok().copied(),
+                    fit_error: g_old.err(),
                 }),
                 promoted,
                 decision,

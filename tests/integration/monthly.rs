@@ -308,6 +308,44 @@ fn champion_kept_when_challenger_worse_promoted_when_better_and_rollback() {
     assert_eq!(p.code, 1, "{}", p.stderr);
 }
 
+/// A champion whose model kind cannot be fitted on this month's data (here: its stored
+/// hyper-parameters are no longer valid) does not stop the month: the challenger is promoted
+/// and the metrics say why.
+#[test]
+fn champion_that_cannot_be_refitted_gives_way_to_the_challenger() {
+    let d = tempfile::tempdir().unwrap();
+    setup(d.path(), "");
+    assert_eq!(run_month(d.path(), "2025-05").code, 0);
+    let p = d.path().join("runs/2025-05/model.json");
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert!(text.contains("\"min_samples_leaf\": 20"), "{text}");
+    std::fs::write(
+        &p,
+        text.replace("\"min_samples_leaf\": 20", "\"min_samples_leaf\": 0"),
+    )
+    .unwrap();
+    let r = run_month(d.path(), "2025-06");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = metrics(d.path(), "2025-06");
+    assert_eq!(m["promoted"], true);
+    assert_eq!(m["scored_with"], "2025-06");
+    assert!(m["champion_before"]["normalized_gini"].is_null(), "{m}");
+    let why = m["champion_before"]["fit_error"].as_str().unwrap();
+    assert!(why.contains("min_samples_leaf"), "{why}");
+    assert!(
+        m["decision"].as_str().unwrap().contains("cannot be fitted"),
+        "{m}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("runs/champion.txt")).unwrap(),
+        "2025-06\n"
+    );
+    // A rerun of the month reproduces it byte for byte.
+    let before = snapshot(&d.path().join("runs/2025-06"));
+    assert_eq!(run_month(d.path(), "2025-06").code, 0);
+    assert_eq!(snapshot(&d.path().join("runs/2025-06")), before);
+}
+
 #[test]
 fn retune_cutoffs_by_hand() {
     let d = tempfile::tempdir().unwrap();
