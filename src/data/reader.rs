@@ -18,7 +18,7 @@ pub const SHARDS: usize = 64;
 /// Target chunk size in bytes.
 pub const CHUNK_BYTES: usize = 2 << 20;
 /// Chunks parsed in parallel before their rows are folded.
-pub const BATCH_CHUNKS: usize = 8;
+pub const BATCH_CHUNKS: usize = 4;
 /// How many skipped-row locations are kept for the report.
 pub const MAX_REPORTED_BAD_ROWS: usize = 10;
 
