@@ -18,7 +18,7 @@ pub const SHARDS: usize = 64;
 /// Target chunk size in bytes.
 pub const CHUNK_BYTES: usize = 2 << 20;
 /// Chunks parsed in parallel before their rows are folded.
-pub const BATCH_CHUNKS: usize = 8;
+pub const BATCH_CHUNKS: usize = 6;
 /// How many skipped-row locations are kept for the report.
 pub const MAX_REPORTED_BAD_ROWS: usize = 10;
 
@@ -393,8 +393,12 @@ where
     }
 
     fn parse_chunk(&self, chunk: &Chunk, delimiter: Delimiter) -> ParsedChunk<T> {
+        // Rows land evenly across shards: size each shard's list for its expected share plus
+        // a margin (a few standard deviations), so lists rarely grow and never double.
+        let lines = memchr::memchr_iter(b'\n', &chunk.bytes).count() + 1;
+        let per_shard = lines / SHARDS + lines / SHARDS / 8 + 16;
         let mut out = ParsedChunk {
-            shards: (0..SHARDS).map(|_| Vec::new()).collect(),
+            shards: (0..SHARDS).map(|_| Vec::with_capacity(per_shard)).collect(),
             ids: Vec::with_capacity(chunk.bytes.len() / 4),
             errors: Vec::new(),
             bad_rows: 0,
@@ -550,11 +554,11 @@ where
         if pending.is_empty() {
             break;
         }
+        // Each raw chunk is dropped as soon as it is parsed, not after the whole batch.
         let parsed: Vec<ParsedChunk<T>> = pending
-            .par_iter()
-            .map(|c| parser.parse_chunk(c, opts.delimiter))
+            .par_drain(..)
+            .map(|c| parser.parse_chunk(&c, opts.delimiter))
             .collect();
-        pending.clear();
         for p in &parsed {
             if let Some(e) = &p.fatal {
                 return Err(e.clone().into());

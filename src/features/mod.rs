@@ -51,8 +51,55 @@ struct Shard {
     index: hashbrown::HashTable<u32>,
     id_ends: Vec<usize>,
     ids: Vec<u8>,
-    accs: Vec<CustomerAcc>,
+    accs: Accs,
     keys: accumulate::OrderKeys,
+}
+
+/// Accumulators per block of [`Accs`].
+const ACC_BLOCK: usize = 1024;
+
+/// A growable array of accumulators in fixed blocks of [`ACC_BLOCK`]: growing never copies
+/// (no doubling, no old + new copy alive at once), and the blocks are small enough to reuse
+/// the heap memory the order-id sets leave behind once orders.csv is read.
+#[derive(Default)]
+struct Accs {
+    blocks: Vec<Vec<CustomerAcc>>,
+    len: usize,
+}
+
+impl Accs {
+    fn push(&mut self, acc: CustomerAcc) {
+        if self.len % ACC_BLOCK == 0 {
+            self.blocks.push(Vec::with_capacity(ACC_BLOCK));
+        }
+        if let Some(b) = self.blocks.last_mut() {
+            b.push(acc);
+        }
+        self.len += 1;
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &CustomerAcc> {
+        self.blocks.iter().flatten()
+    }
+}
+
+impl std::ops::Index<usize> for Accs {
+    type Output = CustomerAcc;
+    #[inline]
+    fn index(&self, i: usize) -> &CustomerAcc {
+        &self.blocks[i / ACC_BLOCK][i % ACC_BLOCK]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Accs {
+    #[inline]
+    fn index_mut(&mut self, i: usize) -> &mut CustomerAcc {
+        &mut self.blocks[i / ACC_BLOCK][i % ACC_BLOCK]
+    }
 }
 
 fn id_hash(id: &[u8]) -> u64 {
@@ -129,7 +176,7 @@ pub struct FeatureBuild {
 }
 
 /// Rows made and formatted at a time by [`FeatureBuild::write_csv`].
-const WRITE_BLOCK_ROWS: usize = 1 << 16;
+const WRITE_BLOCK_ROWS: usize = 1 << 14;
 
 impl FeatureBuild {
     /// What the readers saw and skipped, over all inputs.
@@ -460,35 +507,33 @@ fn finalize(
 /// RFM scores per customer of `order` (`[0; 3]` for non-buyers), from the accumulators.
 fn rfm_scores(order: &[(u32, u32)], shards: &Shards, cutoff_day: i64) -> Vec<[u8; 3]> {
     let acc = |&(s, i): &(u32, u32)| &shards[s as usize].accs[i as usize];
-    let buyers: Vec<usize> = (0..order.len())
-        .filter(|&k| acc(&order[k]).orders_total > 0)
+    let buyers: Vec<u32> = (0..order.len() as u32)
+        .filter(|&k| acc(&order[k as usize]).orders_total > 0)
         .collect();
     let mut out = vec![[0u8; 3]; order.len()];
     if buyers.is_empty() {
         return out;
     }
-    let r_vals: Vec<i64> = buyers
-        .iter()
-        .map(|&k| {
-            acc(&order[k])
-                .purchase_days()
+    // One value column at a time, so at most one column and its sorted copy are alive.
+    let column = |value: &dyn Fn(&CustomerAcc) -> i64, higher_is_better: bool| {
+        let vals: Vec<i64> = buyers
+            .iter()
+            .map(|&k| value(acc(&order[k as usize])))
+            .collect();
+        rfm::quintile_scores(&vals, higher_is_better)
+    };
+    let r = column(
+        &|a| {
+            a.purchase_days()
                 .last()
                 .map_or(i64::MAX, |&d| cutoff_day - i64::from(d))
-        })
-        .collect();
-    let f_vals: Vec<i64> = buyers
-        .iter()
-        .map(|&k| acc(&order[k]).orders_total.into())
-        .collect();
-    let m_vals: Vec<i64> = buyers
-        .iter()
-        .map(|&k| acc(&order[k]).spend_total())
-        .collect();
-    let r = rfm::quintile_scores(&r_vals, false);
-    let f = rfm::quintile_scores(&f_vals, true);
-    let m = rfm::quintile_scores(&m_vals, true);
+        },
+        false,
+    );
+    let f = column(&|a| a.orders_total.into(), true);
+    let m = column(&|a| a.spend_total(), true);
     for (j, &k) in buyers.iter().enumerate() {
-        out[k] = [r[j], f[j], m[j]];
+        out[k as usize] = [r[j], f[j], m[j]];
     }
     out
 }
