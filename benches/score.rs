@@ -26,6 +26,11 @@
 //! | linear   | 1.54 s = 0.53M/s              | 0.69 s = 1.20M/s (loaded)  | 6.7 s     | 958 → 336 MiB      |
 //! | bgnbd    | 1.40 s = 0.59M/s              | 0.63 s = 1.31M/s (loaded)  | 7.1 s     | 950 → 333 MiB      |
 //!
+//! Merged main on a quiet machine (2026-11-24 20:30 UTC, load 1.7–1.9, no other jobs), stage
+//! including the CSV write: boosting 0.693 s = 1.18M/s (value model 0.369 s of it), tweedie
+//! 0.436 s = 1.88M/s, linear 0.410 s = 2.00M/s, bgnbd 0.388 s = 2.12M/s; whole job 4.05–4.77 s;
+//! peak RSS 315–318 MiB (after the feature-memory work).
+//!
 //! Parts of the new stage at low load (boosting): features+inputs 0.18 s, value 0.38 s
 //! (60 trees, mean depth 9.5), churn 0.02 s, BTYD 0.07 s, tiers 0.02 s, CSV 0.06 s. The
 //! whole job is dominated by ingest and fold (3.6–7 s here).
