@@ -606,13 +606,7 @@ impl GradientBoosting {
 
     /// Like [`GradientBoosting::predict`], but an error if the column count is wrong.
     pub fn try_predict(&self, x: ArrayView2<f64>) -> Result<Array1<f64>> {
-        if x.ncols() != self.n_features {
-            return Err(Error::InvalidParameter {
-                name: "x",
-                value: format!("{} columns", x.ncols()),
-                reason: format!("the model was fitted on {} columns", self.n_features),
-            });
-        }
+        super::check_columns(&x, self.n_features)?;
         Ok(self.predict(x))
     }
 

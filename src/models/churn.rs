@@ -350,13 +350,7 @@ impl FittedChurn {
     /// Like [`predict`](Self::predict) but returns [`Error::InvalidParameter`] on a column-count
     /// mismatch.
     pub fn try_predict(&self, x: ArrayView2<f64>) -> Result<Array1<f64>> {
-        if x.ncols() != self.n_features {
-            return Err(Error::InvalidParameter {
-                name: "x",
-                value: format!("{} columns", x.ncols()),
-                reason: format!("the model was fitted on {} features", self.n_features),
-            });
-        }
+        super::check_columns(&x, self.n_features)?;
         Ok(self.predict(x))
     }
 }

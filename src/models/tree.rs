@@ -926,13 +926,7 @@ impl RegressionTree {
 
     /// Predicts each row of `x`, or an error if its column count differs from training.
     pub fn try_predict(&self, x: ArrayView2<f64>) -> Result<Array1<f64>> {
-        if x.ncols() != self.n_features {
-            return Err(Error::InvalidParameter {
-                name: "x",
-                value: format!("{} columns", x.ncols()),
-                reason: format!("the tree was fitted on {} columns", self.n_features),
-            });
-        }
+        super::check_columns(&x, self.n_features)?;
         Ok(self.predict(x))
     }
 
