@@ -400,24 +400,10 @@ mod tests {
         let agg = Aggregated::new(&cdnow());
         for penalizer in [0.0, 0.2] {
             for theta in [[0.1, 0.1, 0.1], [1.8, 1.3, 2.7], [-0.5, 2.0, 0.3]] {
-                let mut grad = [0.0; 3];
-                agg.objective(&theta, penalizer, &mut grad);
-                for j in 0..3 {
-                    let h = 1e-6;
-                    let (mut up, mut dn) = (theta, theta);
-                    up[j] += h;
-                    dn[j] -= h;
-                    let mut tmp = [0.0; 3];
-                    let fd = (agg.objective(&up, penalizer, &mut tmp)
-                        - agg.objective(&dn, penalizer, &mut tmp))
-                        / (2.0 * h);
-                    let rel = (grad[j] - fd).abs() / fd.abs().max(1e-3);
-                    assert!(
-                        rel < 1e-5,
-                        "θ={theta:?} j={j}: analytic {} vs fd {fd}",
-                        grad[j]
-                    );
-                }
+                crate::models::optimize::assert_gradient_matches_finite_differences(
+                    |t, g| agg.objective(t, penalizer, g),
+                    &theta,
+                );
             }
         }
     }

@@ -49,6 +49,32 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// Test helper: asserts that the analytic gradient `f` writes at `theta` matches central
+/// finite differences (step 1e-6) to a relative error below 1e-5 (floored at 1e-3 absolute).
+#[cfg(test)]
+pub(crate) fn assert_gradient_matches_finite_differences(
+    f: impl Fn(&[f64], &mut [f64]) -> f64,
+    theta: &[f64],
+) {
+    let n = theta.len();
+    let mut grad = vec![0.0; n];
+    f(theta, &mut grad);
+    let mut tmp = vec![0.0; n];
+    for j in 0..n {
+        let h = 1e-6;
+        let (mut up, mut dn) = (theta.to_vec(), theta.to_vec());
+        up[j] += h;
+        dn[j] -= h;
+        let fd = (f(&up, &mut tmp) - f(&dn, &mut tmp)) / (2.0 * h);
+        let rel = (grad[j] - fd).abs() / fd.abs().max(1e-3);
+        assert!(
+            rel < 1e-5,
+            "θ={theta:?} j={j}: analytic {} vs fd {fd}",
+            grad[j]
+        );
+    }
+}
+
 fn inf_norm(a: &[f64]) -> f64 {
     a.iter().fold(0.0f64, |m, v| m.max(v.abs()))
 }
