@@ -312,10 +312,7 @@ impl<'a> Scorer<'a> {
         let value = self.value.predict_all(data)?;
         let churn_probability = match (&self.model.churn, &self.churn) {
             (Some(c), Some(compiled)) => {
-                if data.x.ncols() != c.n_features() {
-                    // the same error as the plain path
-                    c.try_predict(data.x.slice(ndarray::s![..0, ..]))?;
-                }
+                crate::models::check_columns(&data.x.view(), c.n_features())?;
                 compiled
                     .predict(data.x.view())
                     .iter()

@@ -610,6 +610,11 @@ impl GradientBoosting {
         Ok(self.predict(x))
     }
 
+    /// Number of feature columns the model was fitted on.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
     /// Total split gain per feature over all kept trees, normalised to sum to one.
     pub fn feature_importances(&self) -> &[f64] {
         &self.feature_importances

@@ -930,6 +930,11 @@ impl RegressionTree {
         Ok(self.predict(x))
     }
 
+    /// Number of feature columns the model was fitted on.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
     /// Total squared-error reduction per feature, normalised to sum to one.
     pub fn feature_importances(&self) -> &[f64] {
         &self.feature_importances

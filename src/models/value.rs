@@ -314,17 +314,17 @@ impl<'a> ValuePredictor<'a> {
         };
         let p = match self.model {
             ValueModel::Tree { fit } => {
-                fit.try_predict(data.x.slice(ndarray::s![..0, ..]))?;
+                super::check_columns(&data.x.view(), fit.n_features())?;
                 fit.predict_compiled(forest, data.x.view())
             }
             ValueModel::Boosting { fit } => {
-                fit.try_predict(data.x.slice(ndarray::s![..0, ..]))?;
+                super::check_columns(&data.x.view(), fit.n_features())?;
                 fit.predict_compiled(forest, data.x.view())
             }
             ValueModel::Hybrid { btyd, fit } => {
                 let all: Vec<usize> = (0..data.len()).collect();
                 let x = hybrid_x(data, btyd, &all)?;
-                fit.try_predict(x.slice(ndarray::s![..0, ..]))?;
+                super::check_columns(&x.view(), fit.n_features())?;
                 fit.predict_compiled(forest, x.view())
             }
             _ => {
