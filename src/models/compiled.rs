@@ -14,6 +14,7 @@
 //! Trees are walked in lockstep groups of rows over a block, and each row's output is the
 //! baseline plus its leaf values added in tree order — the summation order of
 //! `GradientBoosting::predict_raw` — so the result is identical to the plain walk.
+use super::bitforest::BitForest;
 use crate::models::churn::{FittedChurn, Node as ChurnNode};
 use crate::models::tree::Tree;
 
@@ -83,6 +84,9 @@ pub struct CompiledForest {
     depths: Vec<usize>,
     /// Added before the trees' outputs; `None`: the output is the first tree's leaf value.
     baseline: Option<f64>,
+    /// The same trees in bit-vector form, when every tree has at most 64 leaves: used
+    /// instead of the walk.
+    bits: Option<BitForest>,
 }
 
 impl CompiledForest {
@@ -193,6 +197,7 @@ impl CompiledForest {
             starts,
             depths,
             baseline,
+            bits: BitForest::new(trees, rule, baseline),
         })
     }
 
@@ -279,10 +284,20 @@ impl CompiledForest {
     }
 
     /// Predicts rows given row-major (`p` values per row, `p ≥ min_columns()`), writing one
-    /// output per row to `out` (`rows.len() == out.len() * p`). All rows are quantised first;
+    /// output per row to `out` (`rows.len() == out.len() * p`): with the bit-vector form when
+    /// the trees have one and it runs vectorised ([`crate::models::bitforest`]), else by
+    /// walking them. The same bits either way.
+    pub fn predict_rows(&self, rows: &[f64], p: usize, out: &mut [f64]) {
+        match &self.bits {
+            Some(bits) if super::bitforest::vectorised() => bits.predict_rows(rows, p, out),
+            _ => self.walk_rows(rows, p, out),
+        }
+    }
+
+    /// [`CompiledForest::predict_rows`] by walking the trees. All rows are quantised first;
     /// then tree by tree (so that a tree stays in cache while every row passes through it),
     /// groups of rows walk it in lockstep. Each row's output is summed in tree order.
-    pub fn predict_rows(&self, rows: &[f64], p: usize, out: &mut [f64]) {
+    fn walk_rows(&self, rows: &[f64], p: usize, out: &mut [f64]) {
         let nf = self.features.len().max(1);
         let n = out.len();
         let mut codes = vec![0u16; n * nf];
@@ -435,12 +450,9 @@ mod tests {
             let rows = probe_rows(&c.thresholds, &c.features, 4, 9);
             let xr = Array2::from_shape_vec((rows.len() / 4, 4), rows.clone()).unwrap();
             let want = gb.predict_raw(xr.view());
-            // the plain per-row walk agrees with the blocked one
-            let mut out = vec![0.0; xr.nrows()];
-            c.predict_rows(&rows, 4, &mut out);
-            for (i, (a, b)) in out.iter().zip(&want).enumerate() {
-                assert_eq!(a.to_bits(), b.to_bits(), "row {i}: {a} vs {b}");
-            }
+            // the plain per-row walk agrees with the lockstep walk and the bit vectors
+            assert!(c.bits.is_some(), "15-leaf trees have the bit-vector form");
+            assert_all_paths_equal(&c, &rows, 4, &want.to_vec());
             let full = gb.predict(xr.view());
             let fast = gb.predict_compiled(&c, xr.view());
             assert!(full
@@ -466,6 +478,57 @@ mod tests {
         for (i, (a, b)) in got.iter().zip(&want).enumerate() {
             assert_eq!(a.to_bits(), b.to_bits(), "row {i}: {a} vs {b}");
         }
+        let rows: Vec<f64> = xr.iter().copied().collect();
+        assert_all_paths_equal(&c, &rows, 4, &want.to_vec());
+    }
+
+    /// The lockstep walk and, when the trees have one, the bit-vector form both give `want`
+    /// bit for bit, also for row counts that are not a multiple of the group sizes.
+    fn assert_all_paths_equal(c: &CompiledForest, rows: &[f64], p: usize, want: &[f64]) {
+        for n in [want.len(), want.len() - 3, 5, 1] {
+            let mut walked = vec![0.0; n];
+            c.walk_rows(&rows[..n * p], p, &mut walked);
+            let mut paths = vec![("walk", walked)];
+            if let Some(bits) = &c.bits {
+                let mut out = vec![0.0; n];
+                bits.predict_rows(&rows[..n * p], p, &mut out);
+                paths.push(("bits", out));
+                let mut out = vec![0.0; n];
+                bits.predict_rows_portable(&rows[..n * p], p, &mut out);
+                paths.push(("bits, portable", out));
+            }
+            for (name, got) in paths {
+                for (i, (a, b)) in got.iter().zip(want).enumerate() {
+                    assert_eq!(
+                        a.to_bits(),
+                        b.to_bits(),
+                        "{name}, {n} rows, row {i}: {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn trees_with_more_than_64_leaves_are_walked() {
+        let (x, y) = training(4000, 4);
+        let big = RegressionTree::params()
+            .max_depth(12)
+            .min_samples_leaf(2)
+            .fit(x.view(), y.view())
+            .unwrap();
+        let small = RegressionTree::params()
+            .max_depth(6)
+            .min_samples_leaf(5)
+            .fit(x.view(), y.view())
+            .unwrap();
+        assert!(big.n_leaves() > 64);
+        assert!(big.compiled().unwrap().bits.is_none());
+        let c = small.compiled().unwrap();
+        assert!(c.bits.is_some(), "a depth-6 tree has at most 64 leaves");
+        let rows = probe_rows(&c.thresholds, &c.features, 4, 12);
+        let xr = Array2::from_shape_vec((rows.len() / 4, 4), rows.clone()).unwrap();
+        assert_all_paths_equal(&c, &rows, 4, &small.predict(xr.view()).to_vec());
     }
 
     #[test]
@@ -482,11 +545,16 @@ mod tests {
         let rows = probe_rows(&c.thresholds, &c.features, 4, 11);
         let xr = Array2::from_shape_vec((rows.len() / 4, 4), rows.clone()).unwrap();
         let want = churn.predict(xr.mapv(|v| if v.is_nan() { 0.0 } else { v }).view());
-        let mut got = vec![0.0; xr.nrows()];
-        c.predict_rows(&rows, 4, &mut got);
-        for (i, (a, b)) in got.iter().zip(&want).enumerate() {
-            assert_eq!(a.to_bits(), b.to_bits(), "row {i}: {a} vs {b}");
-        }
+        assert_all_paths_equal(&c, &rows, 4, &want.to_vec());
+        // a small churn tree takes the bit-vector path too
+        let small = ChurnClassifier::params()
+            .max_depth(Some(4))
+            .fit(filled.view(), labels.view())
+            .unwrap();
+        let c = CompiledForest::from_churn(&small).expect("compiles");
+        assert!(c.bits.is_some());
+        let want = small.predict(xr.mapv(|v| if v.is_nan() { 0.0 } else { v }).view());
+        assert_all_paths_equal(&c, &rows, 4, &want.to_vec());
     }
 
     /// Hand-made tree: thresholds 1 (NaN left) and 2 on feature 0, outputs after baseline 0.5.
@@ -521,9 +589,9 @@ mod tests {
             2.5,
             1.0f64.next_up(),
         ];
-        let mut out = [0.0; 7];
-        c.predict_rows(&rows, 1, &mut out);
         // ties go left; NaN goes left at the root; +inf goes right
-        assert_eq!(out, [10.5, 10.5, 20.5, 10.5, 30.5, 30.5, 20.5]);
+        let want = [10.5, 10.5, 20.5, 10.5, 30.5, 30.5, 20.5];
+        assert!(c.bits.is_some());
+        assert_all_paths_equal(&c, &rows, 1, &want);
     }
 }

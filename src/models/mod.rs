@@ -9,6 +9,7 @@ pub mod optimize;
 pub mod special;
 pub mod tree;
 
+pub mod bitforest;
 pub mod btyd;
 pub mod churn;
 pub mod compiled;
