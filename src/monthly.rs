@@ -517,11 +517,13 @@ fn run_in(
     ));
     let scores =
         pipeline::score_customers(scorer, config.open_inputs()?, &config.read, as_of, &|_| {})?;
-    let values: Vec<(String, f64)> = scores
-        .predicted_values()
-        .iter()
-        .enumerate()
-        .map(|(k, v)| (scores.customer_id(k).into_owned(), *v))
+    let values: Vec<(String, f64)> = (0..scores.len())
+        .map(|k| {
+            (
+                scores.customer_id(k).into_owned(),
+                scores.predicted_value(k),
+            )
+        })
         .collect();
     let tiers = TierMonth::compute(month, &values, config.tiers)?;
     say(&format!(

@@ -309,7 +309,18 @@ impl<'a> Scorer<'a> {
     }
 
     fn predict(&self, data: &Dataset) -> Result<Predictions> {
-        let value = self.value.predict_all(data)?;
+        // one BTYD prediction for the outputs and, when it holds the same model, the value
+        // model (bgnbd, hybrid)
+        let btyd = match &self.model.btyd {
+            Some(b) => {
+                let all: Vec<usize> = (0..data.len()).collect();
+                Some((b, b.predict(&data.btyd, &all)?))
+            }
+            None => None,
+        };
+        let value = self
+            .value
+            .predict_all(data, btyd.as_ref().map(|(b, p)| (*b, p)))?;
         let churn_probability = match (&self.model.churn, &self.churn) {
             (Some(c), Some(compiled)) => {
                 crate::models::check_columns(&data.x.view(), c.n_features())?;
@@ -328,7 +339,10 @@ impl<'a> Scorer<'a> {
             }
             (None, _) => vec![f64::NAN; data.len()],
         };
-        let (p_alive, expected_orders) = btyd_outputs(self.model, data)?;
+        let (p_alive, expected_orders) = match btyd {
+            Some((_, p)) => (p.p_alive, p.expected_purchases),
+            None => (vec![f64::NAN; data.len()], vec![f64::NAN; data.len()]),
+        };
         Ok(Predictions {
             value,
             churn_probability,
@@ -456,27 +470,34 @@ const SCORE_BLOCK: usize = 1 << 16;
 /// Lines formatted by one task when [`ScoredCustomers::write_csv`] writes.
 const WRITE_CHUNK: usize = 4096;
 
+/// One customer's scores, as kept by [`ScoredCustomers`].
+#[derive(Debug, Clone, Copy)]
+struct Scored {
+    predicted_value: f64,
+    churn_probability: f64,
+    p_alive: f64,
+    expected_orders: f64,
+    stage: Stage,
+}
+
 /// The scores of every customer, kept compactly (the four predictions and the lifecycle stage,
-/// ≈ 33 bytes per customer, next to the folded inputs, which hold the ids and RFM scores): the
+/// 40 bytes per customer, next to the folded inputs, which hold the ids and RFM scores): the
 /// result of [`score_customers`], written with [`ScoredCustomers::write_csv`].
 pub struct ScoredCustomers {
     build: FeatureBuild,
-    predicted_value: Vec<f64>,
-    churn_probability: Vec<f64>,
-    p_alive: Vec<f64>,
-    expected_orders: Vec<f64>,
-    stage: Vec<Stage>,
+    /// Scores in id order.
+    scored: Vec<Scored>,
 }
 
 impl ScoredCustomers {
     /// Number of customers scored.
     pub fn len(&self) -> usize {
-        self.predicted_value.len()
+        self.scored.len()
     }
 
     /// Whether no customer was scored.
     pub fn is_empty(&self) -> bool {
-        self.predicted_value.is_empty()
+        self.scored.is_empty()
     }
 
     /// What the readers saw and skipped, over all inputs.
@@ -484,9 +505,9 @@ impl ScoredCustomers {
         self.build.report()
     }
 
-    /// Predicted net spend in the model's horizon, per customer in id order.
-    pub fn predicted_values(&self) -> &[f64] {
-        &self.predicted_value
+    /// Predicted net spend in the model's horizon of customer `k` (in id order).
+    pub fn predicted_value(&self, k: usize) -> f64 {
+        self.scored[k].predicted_value
     }
 
     /// The id of customer `k` (in id order).
@@ -497,7 +518,9 @@ impl ScoredCustomers {
     /// Tier cut-offs with about `a_share` of customers in A and `b_share` in B
     /// ([`TierCutoffs::from_quantiles`] of the predicted values).
     pub fn tier_cutoffs(&self, a_share: f64, b_share: f64) -> Result<TierCutoffs> {
-        TierCutoffs::from_quantiles(&self.predicted_value, a_share, b_share)
+        // quantiles do not depend on the order of the values
+        let values: Vec<f64> = self.scored.iter().map(|c| c.predicted_value).collect();
+        TierCutoffs::from_quantiles(&values, a_share, b_share)
     }
 
     /// Writes `scores.csv` (the bytes of [`Scores::write_csv`] for the same model, data and
@@ -517,14 +540,15 @@ impl ScoredCustomers {
                     let to = (from + WRITE_CHUNK).min(end);
                     let mut out = Vec::with_capacity((to - from) * 80);
                     for k in from..to {
+                        let c = &self.scored[k];
                         push_score_line(
                             &mut out,
                             &self.build.customer_id(k),
-                            self.predicted_value[k],
-                            self.churn_probability[k],
-                            self.p_alive[k],
-                            self.expected_orders[k],
-                            self.stage[k],
+                            c.predicted_value,
+                            c.churn_probability,
+                            c.p_alive,
+                            c.expected_orders,
+                            c.stage,
                             self.build.rfm_segment(k),
                             tiers,
                         );
@@ -593,47 +617,48 @@ fn score_build_in_blocks(
 ) -> Result<ScoredCustomers> {
     check_model_features(model, build.has_comments())?;
     let n = build.len();
-    let mut scored = ScoredCustomers {
-        predicted_value: Vec::with_capacity(n),
-        churn_probability: Vec::with_capacity(n),
-        p_alive: Vec::with_capacity(n),
-        expected_orders: Vec::with_capacity(n),
-        stage: Vec::with_capacity(n),
-        build,
+    let slots = build.slots_in_memory_order();
+    // every entry is overwritten: each customer has exactly one slot
+    let unscored = Scored {
+        predicted_value: f64::NAN,
+        churn_probability: f64::NAN,
+        p_alive: f64::NAN,
+        expected_orders: f64::NAN,
+        stage: Stage::Potential,
     };
+    let mut scored = vec![unscored; n];
     let scorer = Scorer::new(model);
     let names: Vec<&str> = model.feature_names.iter().map(String::as_str).collect();
-    let columns = crate::features::table::model_columns(scored.build.has_comments(), &names)?;
-    let mut start = 0;
-    while start < n {
-        let end = (start + block.max(1)).min(n);
-        let data = block_dataset(
-            &scored.build,
-            start..end,
-            &columns,
-            model,
-            &mut scored.stage,
-        );
+    let columns = crate::features::table::model_columns(build.has_comments(), &names)?;
+    let mut stages = Vec::with_capacity(block.max(1));
+    for block in slots.chunks(block.max(1)) {
+        stages.clear();
+        let data = block_dataset(&build, block, &columns, model, &mut stages);
         let p = scorer.predict(&data)?;
-        scored.predicted_value.extend(p.value);
-        scored.churn_probability.extend(p.churn_probability);
-        scored.p_alive.extend(p.p_alive);
-        scored.expected_orders.extend(p.expected_orders);
-        start = end;
+        // customers are scored in memory order and their scores put in id order
+        for (j, slot) in block.iter().enumerate() {
+            scored[slot.k as usize] = Scored {
+                predicted_value: p.value[j],
+                churn_probability: p.churn_probability[j],
+                p_alive: p.p_alive[j],
+                expected_orders: p.expected_orders[j],
+                stage: stages[j],
+            };
+        }
     }
-    Ok(scored)
+    Ok(ScoredCustomers { build, scored })
 }
 
 /// Customers whose features are made by one task of [`block_dataset`].
 const FEATURE_CHUNK: usize = 1024;
 
-/// The model inputs of customers `range` of `build` (the matrix of `columns` and the BTYD
-/// inputs; no label), as [`Dataset::from_rows`] of their feature rows, made in one parallel
-/// pass that drops each feature row once its inputs are taken; the customers' lifecycle
-/// stages are appended to `stages`.
+/// The model inputs of the customers in `slots` of `build` (the matrix of `columns` and the
+/// BTYD inputs; no label), as [`Dataset::from_rows`] of their feature rows, made in one
+/// parallel pass that drops each feature row once its inputs are taken; the customers'
+/// lifecycle stages are appended to `stages`.
 fn block_dataset(
     build: &FeatureBuild,
-    range: std::ops::Range<usize>,
+    slots: &[crate::features::Slot],
     columns: &[&crate::features::table::Column],
     model: &ModelFile,
     stages: &mut Vec<Stage>,
@@ -642,18 +667,16 @@ fn block_dataset(
     use crate::models::btyd::{btyd_input, BtydInput};
     let p = columns.len();
     let unit = model.hyperparameters.time_unit;
-    let mut x = ndarray::Array2::<f64>::zeros((range.len(), p));
+    let mut x = ndarray::Array2::<f64>::zeros((slots.len(), p));
     let per_chunk: Vec<Vec<(Stage, Option<BtydInput>)>> = match x.as_slice_mut().filter(|_| p > 0) {
         Some(xs) => xs
             .par_chunks_mut(FEATURE_CHUNK * p)
-            .enumerate()
-            .map(|(c, xc)| {
-                let from = range.start + c * FEATURE_CHUNK;
-                let to = (from + FEATURE_CHUNK).min(range.end);
-                (from..to)
+            .zip(slots.par_chunks(FEATURE_CHUNK))
+            .map(|(xc, sc)| {
+                sc.iter()
                     .zip(xc.chunks_mut(p))
-                    .map(|(k, out)| {
-                        let f = build.model_row(k);
+                    .map(|(&slot, out)| {
+                        let f = build.slot_row(slot);
                         fill_model_row(columns, &f, out);
                         (f.lifecycle_stage, btyd_input(&f, unit))
                     })
@@ -661,15 +684,15 @@ fn block_dataset(
             })
             .collect(),
         // no feature columns (a fresh array is always contiguous)
-        None => vec![range
-            .clone()
-            .map(|k| {
-                let f = build.model_row(k);
+        None => vec![slots
+            .iter()
+            .map(|&slot| {
+                let f = build.slot_row(slot);
                 (f.lifecycle_stage, btyd_input(&f, unit))
             })
             .collect()],
     };
-    let mut btyd = Vec::with_capacity(range.len());
+    let mut btyd = Vec::with_capacity(slots.len());
     for (stage, b) in per_chunk.into_iter().flatten() {
         stages.push(stage);
         btyd.push(b);

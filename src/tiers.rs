@@ -53,14 +53,18 @@ impl TierCutoffs {
         if values.is_empty() {
             return Err(Error::NotEnoughData("no predictions to tier".into()));
         }
+        // the values at two ranks of the descending order: selection, not a full sort
         let mut v = values.to_vec();
-        v.sort_by(|x, y| y.total_cmp(x));
-        let n = v.len() as f64;
-        let at = |share: f64| v[((share * n).ceil() as usize).clamp(1, v.len()) - 1];
-        Ok(TierCutoffs {
-            a: at(a_share),
-            b: at(a_share + b_share),
-        })
+        let n = v.len();
+        let rank = |share: f64| ((share * n as f64).ceil() as usize).clamp(1, n) - 1;
+        let (ra, rb) = (rank(a_share), rank(a_share + b_share));
+        let (above, &mut b, _) = v.select_nth_unstable_by(rb, |x, y| y.total_cmp(x));
+        let a = if ra == rb {
+            b
+        } else {
+            *above.select_nth_unstable_by(ra, |x, y| y.total_cmp(x)).1
+        };
+        Ok(TierCutoffs { a, b })
     }
 
     /// The tier of a value.
@@ -469,6 +473,35 @@ mod tests {
         assert_eq!(tiers.iter().filter(|t| **t == Tier::A).count(), 2);
         assert_eq!(tiers.iter().filter(|t| **t == Tier::B).count(), 3);
         assert!(TierCutoffs::from_quantiles(&v, 0.8, 0.3).is_err());
+    }
+
+    /// The cut-offs are the values at ranks ceil(share·n) of the descending order, found by
+    /// selection: the same as reading them off a full sort, with ties, shares that round to
+    /// the same rank, B empty, one value, NaN and -0.
+    #[test]
+    fn quantile_cutoffs_equal_a_full_sort() {
+        let mut x: u64 = 7;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x >> 33
+        };
+        for n in [1usize, 2, 3, 10, 11, 97, 1000] {
+            let mut v: Vec<f64> = (0..n).map(|_| (next() % 13) as f64 * 0.5).collect();
+            if n > 3 {
+                v[1] = f64::NAN;
+                v[2] = -0.0;
+            }
+            let mut sorted = v.clone();
+            sorted.sort_by(|a, b| b.total_cmp(a));
+            let at = |share: f64| sorted[((share * n as f64).ceil() as usize).clamp(1, n) - 1];
+            for (a, b) in [(0.2, 0.3), (0.1, 0.0), (0.5, 0.5), (0.01, 0.02), (1.0, 0.0)] {
+                let c = TierCutoffs::from_quantiles(&v, a, b).unwrap();
+                assert_eq!(c.a.to_bits(), at(a).to_bits(), "n {n}, A {a}");
+                assert_eq!(c.b.to_bits(), at(a + b).to_bits(), "n {n}, B {b}");
+            }
+        }
     }
 
     #[test]

@@ -137,7 +137,7 @@ impl Btyd {
     /// evaluation of the (costly, deterministic) BG/NBD expressions: each task of 4096 rows
     /// keeps a small cache, so the numbers are those of evaluating every row.
     pub fn predict(&self, inputs: &[Option<BtydInput>], rows: &[usize]) -> Result<BtydPrediction> {
-        const CHUNK: usize = 4096;
+        const CHUNK: usize = 16384;
         let t = self.horizon_days / self.time_unit.days();
         let per_chunk: Vec<Vec<(f64, f64, f64)>> = rows
             .par_chunks(CHUNK)

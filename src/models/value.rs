@@ -3,7 +3,7 @@
 //! sub-models and target transforms included), which is what keeps cross-validation honest.
 use crate::features::{CustomerFeatures, FeatureTable};
 use crate::models::boosting::{GradientBoosting, Loss};
-use crate::models::btyd::{btyd_inputs, Btyd, BtydInput, TimeUnit};
+use crate::models::btyd::{btyd_inputs, Btyd, BtydInput, BtydPrediction, TimeUnit};
 use crate::models::compiled::CompiledForest;
 use crate::models::linear::{FittedLinear, LinearModel};
 use crate::models::tree::RegressionTree;
@@ -293,44 +293,49 @@ impl<'a> ValuePredictor<'a> {
         ValuePredictor { model, forest }
     }
 
-    /// Predicted net spend in the horizon for every customer of `data`.
-    pub fn predict_all(&self, data: &Dataset) -> Result<Vec<f64>> {
-        let forest = match &self.forest {
-            Some(f) => f,
-            None => {
-                return match self.model {
-                    ValueModel::Linear { fit } => {
-                        glm_in_chunks(data, |x| fit.try_predict(x).map(|p| p.to_vec()))
-                    }
-                    ValueModel::Tweedie { fit } => {
-                        glm_in_chunks(data, |x| fit.try_predict(x).map(|p| p.to_vec()))
-                    }
-                    _ => {
-                        let all: Vec<usize> = (0..data.len()).collect();
-                        self.model.predict(data, &all)
-                    }
+    /// Predicted net spend in the horizon for every customer of `data`. `known`: a BTYD
+    /// model and its prediction for every customer of `data`, reused when the value model
+    /// holds the same BTYD model (`bgnbd`, `hybrid`) instead of predicting again.
+    pub fn predict_all(
+        &self,
+        data: &Dataset,
+        known: Option<(&Btyd, &BtydPrediction)>,
+    ) -> Result<Vec<f64>> {
+        let all = || (0..data.len()).collect::<Vec<usize>>();
+        let btyd_of = |btyd: &Btyd| -> Result<std::borrow::Cow<'_, BtydPrediction>> {
+            Ok(match known {
+                Some((b, p)) if b == btyd && p.value.len() == data.len() => {
+                    std::borrow::Cow::Borrowed(p)
                 }
-            }
+                _ => std::borrow::Cow::Owned(btyd.predict(&data.btyd, &all())?),
+            })
         };
-        let p = match self.model {
-            ValueModel::Tree { fit } => {
+        let p = match (self.model, &self.forest) {
+            (ValueModel::Linear { fit }, _) => {
+                return glm_in_chunks(data, |x| fit.try_predict(x).map(|p| p.to_vec()))
+            }
+            (ValueModel::Tweedie { fit }, _) => {
+                return glm_in_chunks(data, |x| fit.try_predict(x).map(|p| p.to_vec()))
+            }
+            (ValueModel::Bgnbd { btyd }, _) => return Ok(btyd_of(btyd)?.value.clone()),
+            (ValueModel::Tree { fit }, Some(forest)) => {
                 super::check_columns(&data.x.view(), fit.n_features())?;
                 fit.predict_compiled(forest, data.x.view())
             }
-            ValueModel::Boosting { fit } => {
+            (ValueModel::Boosting { fit }, Some(forest)) => {
                 super::check_columns(&data.x.view(), fit.n_features())?;
                 fit.predict_compiled(forest, data.x.view())
             }
-            ValueModel::Hybrid { btyd, fit } => {
-                let all: Vec<usize> = (0..data.len()).collect();
-                let x = hybrid_x(data, btyd, &all)?;
+            (ValueModel::Hybrid { btyd, fit }, Some(forest)) => {
+                let x = append_btyd_columns(data.x.view(), btyd_of(btyd)?.as_ref());
                 super::check_columns(&x.view(), fit.n_features())?;
                 fit.predict_compiled(forest, x.view())
             }
-            _ => {
-                let all: Vec<usize> = (0..data.len()).collect();
-                return self.model.predict(data, &all);
+            (ValueModel::Hybrid { btyd, fit }, None) => {
+                let x = append_btyd_columns(data.x.view(), btyd_of(btyd)?.as_ref());
+                fit.try_predict(x.view())?
             }
+            (model, None) => return model.predict(data, &all()),
         };
         Ok(p.to_vec())
     }
@@ -376,15 +381,23 @@ pub enum ValueModel {
 
 fn hybrid_x(data: &Dataset, btyd: &Btyd, rows: &[usize]) -> Result<Array2<f64>> {
     let p = btyd.predict(&data.btyd, rows)?;
-    let base = data.x.select(Axis(0), rows);
-    let mut x = Array2::<f64>::zeros((rows.len(), base.ncols() + 3));
-    x.slice_mut(ndarray::s![.., ..base.ncols()]).assign(&base);
-    for i in 0..rows.len() {
-        x[[i, base.ncols()]] = p.expected_purchases[i];
-        x[[i, base.ncols() + 1]] = p.p_alive[i];
-        x[[i, base.ncols() + 2]] = p.expected_spend[i];
+    Ok(append_btyd_columns(data.x.select(Axis(0), rows).view(), &p))
+}
+
+/// `base` with the three BTYD outputs of `p` (one per row) as extra columns.
+fn append_btyd_columns(base: ndarray::ArrayView2<f64>, p: &BtydPrediction) -> Array2<f64> {
+    let cols = base.ncols();
+    let mut x = Array2::<f64>::zeros((base.nrows(), cols + 3));
+    for (i, (mut out, row)) in x.rows_mut().into_iter().zip(base.rows()).enumerate() {
+        match (out.as_slice_mut(), row.as_slice()) {
+            (Some(o), Some(r)) => o[..cols].copy_from_slice(r),
+            _ => out.slice_mut(ndarray::s![..cols]).assign(&row),
+        }
+        out[cols] = p.expected_purchases[i];
+        out[cols + 1] = p.p_alive[i];
+        out[cols + 2] = p.expected_spend[i];
     }
-    Ok(x)
+    x
 }
 
 /// Names of the extra features the hybrid model adds.
