@@ -1,9 +1,10 @@
-//! Scoring throughput and memory, per value model (boosting, tweedie, linear, bgnbd; every
-//! model file also holds the churn tree and BG/NBD):
+//! Scoring throughput and memory, per value model (boosting, hybrid, tree, tweedie, linear,
+//! bgnbd; every model file also holds the churn tree and BG/NBD):
 //! - `stage`: the score stage after the inputs are folded (block features → value, churn and
 //!   BTYD predictions → tiers → `scores.csv` to a sink), in customers/s;
 //! - `parts`: the same stage timed piece by piece (features, model inputs, value model, churn,
 //!   BTYD, tiers, CSV);
+//! - `value`: the value model alone on one prepared input matrix (best of 5 runs);
 //! - `job`: the whole streaming job (`pipeline::score_to_writer`: ingest, fold, score, write);
 //! - `table`: the old whole-table path (`build_features`, then `predict_table` +
 //!   `Scores::write_csv`, timed apart), for comparison.
@@ -13,8 +14,8 @@
 //! cached in `target/score-bench/model-<kind>.json`; the data is generated once into
 //! `target/score-bench` (seed 7).
 //!
-//! Run: `cargo bench --bench score [-- CUSTOMERS] [KIND...] [no-stage|no-parts|no-job|no-table]`
-//! (default 1,000,000 generated customers, all four kinds and modes).
+//! Run: `cargo bench --bench score [-- CUSTOMERS] [KIND...] [no-stage|no-parts|no-value|no-job|no-table]`
+//! (default 1,000,000 generated customers, all six kinds and modes).
 //!
 //! Results (2026-11-24, rustc 1.95.0, 2-core Intel Xeon VM shared with other builds — load
 //! 2–5, so times vary ±50% between runs; 820,824 customers scored from 1M generated):
@@ -31,12 +32,31 @@
 //! 0.436 s = 1.88M/s, linear 0.410 s = 2.00M/s, bgnbd 0.388 s = 2.12M/s; whole job 4.05–4.77 s;
 //! peak RSS 315–318 MiB (after the feature-memory work).
 //!
-//! Parts of the new stage at low load (boosting): features+inputs 0.18 s, value 0.38 s
+//! Session 3 (2026-11-24 21:58 UTC, load 1.5–1.9, no other jobs; stage incl. CSV; value
+//! alone = `value` mode; models trained by this bench with default settings — boosting 60
+//! trees and hybrid 67 trees of 31 leaves, tree depth 8). After: bit-vector scoring of
+//! ≤ 64-leaf trees with AVX2 (`models/bitforest.rs`), customers scored in memory order, one
+//! BTYD prediction shared by the outputs and the bgnbd/hybrid value models, tier cut-offs by
+//! selection, BTYD cache chunks of 16k:
+//!
+//! | model    | stage             | value alone   | features+inputs | value | BTYD  | CSV   |
+//! |----------|-------------------|---------------|-----------------|-------|-------|-------|
+//! | boosting | 0.425–0.444 s = 1.85–1.93M/s | 0.219 s = 3.76M/s | 0.090 | 0.186 | 0.057 | 0.058 |
+//! | hybrid   | 0.627 s = 1.31M/s | 0.391 s = 2.10M/s | 0.133 | 0.343 | 0.070 | 0.060 |
+//! | tree     | 0.291 s = 2.82M/s | 0.036 s       | 0.090           | 0.039 | 0.063 | 0.060 |
+//! | tweedie  | 0.336 s = 2.44M/s | 0.074 s       | 0.084           | 0.078 | 0.055 | 0.065 |
+//! | linear   | 0.338 s = 2.43M/s | 0.073 s       | 0.079           | 0.077 | 0.062 | 0.068 |
+//! | bgnbd    | 0.263 s = 3.12M/s | 0.072 s       | 0.077           | 0.003 | 0.052 | 0.059 |
+//!
+//! (boosting before this session: stage 0.689 s = 1.19M/s, value alone 0.327 s.) Peak RSS of
+//! the stage 330–348 MiB (+15 MiB for the memory-order slots).
+//!
+//! Parts of the session-2 stage at low load (boosting): features+inputs 0.18 s, value 0.38 s
 //! (60 trees, mean depth 9.5), churn 0.02 s, BTYD 0.07 s, tiers 0.02 s, CSV 0.06 s. The
 //! whole job is dominated by ingest and fold (3.6–7 s here).
 use ltv::data::{Cutoff, ReadOptions, Source};
-use ltv::features::table::{fill_model_row, model_columns};
-use ltv::features::{fold_features, Inputs, LifecycleThresholds};
+use ltv::features::table::{fill_model_row, model_columns, Column};
+use ltv::features::{fold_features, FeatureBuild, Inputs, LifecycleThresholds};
 use ltv::models::btyd::btyd_input;
 use ltv::models::compiled::CompiledForest;
 use ltv::models::file::ModelFile;
@@ -49,8 +69,10 @@ use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-const KINDS: [ModelKind; 4] = [
+const KINDS: [ModelKind; 6] = [
     ModelKind::Boosting,
+    ModelKind::Hybrid,
+    ModelKind::Tree,
     ModelKind::Tweedie,
     ModelKind::Linear,
     ModelKind::Bgnbd,
@@ -119,6 +141,23 @@ fn ensure_model(kind: ModelKind) {
     );
 }
 
+/// The score stage's input: `inputs` folded at the as-of date for `model`.
+fn fold(model: &ModelFile, read: &ReadOptions) -> FeatureBuild {
+    fold_features(
+        inputs(&dir()),
+        &score_params(model, as_of(read)),
+        read,
+        &|_| {},
+    )
+    .expect("fold")
+}
+
+/// The feature columns `model` reads.
+fn columns(model: &ModelFile, build: &FeatureBuild) -> Vec<&'static Column> {
+    let names: Vec<&str> = model.feature_names.iter().map(String::as_str).collect();
+    model_columns(build.has_comments(), &names).expect("columns")
+}
+
 /// One measurement, in this (child) process.
 fn child(mode: &str, kind: ModelKind) {
     let read = ReadOptions::default();
@@ -127,13 +166,7 @@ fn child(mode: &str, kind: ModelKind) {
     let t = Instant::now();
     let (customers, what) = match mode {
         "stage" => {
-            let build = fold_features(
-                inputs(&dir()),
-                &score_params(&model, as_of(&read)),
-                &read,
-                &|_| {},
-            )
-            .expect("fold");
+            let build = fold(&model, &read);
             let fold_s = t.elapsed().as_secs_f64();
             let t = Instant::now();
             let scored = score_folded(&model, build).expect("score");
@@ -149,21 +182,17 @@ fn child(mode: &str, kind: ModelKind) {
             )
         }
         "parts" => {
-            let build = fold_features(
-                inputs(&dir()),
-                &score_params(&model, as_of(&read)),
-                &read,
-                &|_| {},
-            )
-            .expect("fold");
+            let build = fold(&model, &read);
             let n = build.len();
-            let names: Vec<&str> = model.feature_names.iter().map(String::as_str).collect();
-            let cols = model_columns(build.has_comments(), &names).expect("columns");
+            let cols = columns(&model, &build);
             let p = cols.len();
             let unit = model.hyperparameters.time_unit;
             let value = ValuePredictor::new(&model.value_model);
             let churn = model.churn.as_ref().and_then(CompiledForest::from_churn);
             let mut secs = [0.0f64; 4];
+            let t_slots = Instant::now();
+            let slots = build.slots_in_memory_order();
+            secs[0] += t_slots.elapsed().as_secs_f64();
             let mut values = Vec::with_capacity(n);
             let mut start = 0;
             while start < n {
@@ -173,19 +202,19 @@ fn child(mode: &str, kind: ModelKind) {
                     secs[i] += lap.elapsed().as_secs_f64();
                     lap = Instant::now();
                 };
-                // as pipeline::block_dataset: feature rows → model inputs, one parallel pass
+                // as pipeline::block_dataset: feature rows (in memory order) → model inputs,
+                // one parallel pass
                 let mut x = Array2::<f64>::zeros((end - start, p));
                 let btyd: Vec<_> = x
                     .as_slice_mut()
                     .expect("contiguous")
                     .par_chunks_mut(1024 * p)
-                    .enumerate()
-                    .flat_map_iter(|(c, xc)| {
-                        let from = start + c * 1024;
+                    .zip(slots[start..end].par_chunks(1024))
+                    .flat_map_iter(|(xc, sc)| {
                         let build = &build;
                         let cols = &cols;
-                        (from..).zip(xc.chunks_mut(p)).map(move |(k, out)| {
-                            let f = build.model_row(k);
+                        sc.iter().zip(xc.chunks_mut(p)).map(move |(&slot, out)| {
+                            let f = build.slot_row(slot);
                             fill_model_row(cols, &f, out);
                             btyd_input(&f, unit)
                         })
@@ -199,17 +228,19 @@ fn child(mode: &str, kind: ModelKind) {
                     bought_again: None,
                 };
                 tick(0);
-                values.extend(value.predict_all(&data).expect("value"));
+                // as pipeline::Scorer: BTYD first, reused by bgnbd and hybrid value models
+                let known = model.btyd.as_ref().map(|b| {
+                    let all: Vec<usize> = (0..data.len()).collect();
+                    (b, b.predict(&data.btyd, &all).expect("btyd"))
+                });
+                tick(3);
+                let known = known.as_ref().map(|(b, p)| (*b, p));
+                values.extend(value.predict_all(&data, known).expect("value"));
                 tick(1);
                 if let Some(c) = &churn {
                     c.predict(data.x.view());
                 }
                 tick(2);
-                if let Some(b) = &model.btyd {
-                    let all: Vec<usize> = (0..data.len()).collect();
-                    b.predict(&data.btyd, &all).expect("btyd");
-                }
-                tick(3);
                 start = end;
             }
             let t2 = Instant::now();
@@ -228,6 +259,53 @@ fn child(mode: &str, kind: ModelKind) {
                     "parts: features+inputs {:.3}s, value {:.3}s, churn {:.3}s, btyd {:.3}s, \
                      tiers {tiers_s:.3}s, csv {write_s:.3}s (score_folded {score_s:.3}s)",
                     secs[0], secs[1], secs[2], secs[3]
+                ),
+            )
+        }
+        "value" => {
+            // the value model alone on one prepared input matrix, best of 5 (hybrid: with its
+            // BTYD inputs)
+            let build = fold(&model, &read);
+            let n = build.len();
+            let cols = columns(&model, &build);
+            let p = cols.len();
+            let unit = model.hyperparameters.time_unit;
+            let mut x = Array2::<f64>::zeros((n, p));
+            let mut btyd = Vec::with_capacity(n);
+            for (k, out) in x
+                .as_slice_mut()
+                .expect("contiguous")
+                .chunks_mut(p)
+                .enumerate()
+            {
+                let f = build.model_row(k);
+                fill_model_row(&cols, &f, out);
+                btyd.push(btyd_input(&f, unit));
+            }
+            let data = Dataset {
+                feature_names: model.feature_names.clone(),
+                x,
+                btyd,
+                y: None,
+                bought_again: None,
+            };
+            let value = ValuePredictor::new(&model.value_model);
+            let mut laps = Vec::new();
+            for _ in 0..5 {
+                let t = Instant::now();
+                std::hint::black_box(value.predict_all(&data, None).expect("value"));
+                laps.push(t.elapsed().as_secs_f64());
+            }
+            let best = laps.iter().copied().fold(f64::INFINITY, f64::min);
+            (
+                n,
+                format!(
+                    "value model alone: best {best:.3}s = {:.2}M customers/s (laps {})",
+                    n as f64 / best / 1e6,
+                    laps.iter()
+                        .map(|l| format!("{l:.3}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 ),
             )
         }
@@ -308,7 +386,7 @@ fn main() {
         );
     }
     let only: Vec<ModelKind> = args.iter().filter_map(|a| ModelKind::parse(a)).collect();
-    let modes: Vec<&str> = ["stage", "parts", "job", "table"]
+    let modes: Vec<&str> = ["stage", "parts", "value", "job", "table"]
         .into_iter()
         .filter(|m| !args.iter().any(|a| a == &format!("no-{m}")))
         .collect();
