@@ -538,10 +538,18 @@ impl BgNbd {
         if t == 0.0 {
             return Ok(0.0);
         }
+        Ok(self.purchase_factor(t, x, age)? * self.p_alive(x, t_x, age))
+    }
+
+    /// The part of [`BgNbd::expected_purchases`] before the factor `P(alive)`:
+    /// `(a+b+x−1)/(a−1) · (1 − ₂F₁(r+x, a−1; a+b+x−1; −t/(α+T)))`. It does not depend on
+    /// `t_x`, so customers with the same `(x, T)` share it; `expected_purchases` is bitwise
+    /// `purchase_factor(t, x, T) · p_alive(x, t_x, T)` for `t > 0`.
+    pub fn purchase_factor(&self, t: f64, x: f64, age: f64) -> Result<f64> {
         let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
         let h = hyp2f1(r + x, a - 1.0, a + b + x - 1.0, -t / (alpha + age))?;
         let first = (a + b + x - 1.0) / (a - 1.0);
-        Ok(first * (1.0 - h) * self.p_alive(x, t_x, age))
+        Ok(first * (1.0 - h))
     }
 
     /// Expected purchases in the first `t` time units of a new customer, `E[X(t)]`

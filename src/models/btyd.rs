@@ -133,16 +133,21 @@ impl Btyd {
         })
     }
 
-    /// Predictions for `rows` of `inputs`. Customers with the same `(x, t_x, T)` share one
-    /// evaluation of the (costly, deterministic) BG/NBD expressions: each task of 4096 rows
-    /// keeps a small cache, so the numbers are those of evaluating every row.
+    /// Predictions for `rows` of `inputs`. Customers with the same `(x, T)` share one
+    /// evaluation of the costly part of the expected purchases (the hypergeometric function,
+    /// [`BgNbd::purchase_factor`]): each task of 16k rows keeps a small cache, and the numbers
+    /// are those of evaluating every row ([`BgNbd::expected_purchases`], [`BgNbd::p_alive`]).
     pub fn predict(&self, inputs: &[Option<BtydInput>], rows: &[usize]) -> Result<BtydPrediction> {
         const CHUNK: usize = 16384;
         let t = self.horizon_days / self.time_unit.days();
+        if !(t.is_finite() && t >= 0.0) {
+            // expected_purchases' error for a horizon it rejects
+            self.bgnbd.expected_purchases(t, 0.0, 0.0, 0.0)?;
+        }
         let per_chunk: Vec<Vec<(f64, f64, f64)>> = rows
             .par_chunks(CHUNK)
             .map(|chunk| -> Result<Vec<(f64, f64, f64)>> {
-                let mut cache: rustc_hash::FxHashMap<[u64; 3], (f64, f64)> =
+                let mut cache: rustc_hash::FxHashMap<[u64; 2], f64> =
                     rustc_hash::FxHashMap::default();
                 chunk
                     .iter()
@@ -151,20 +156,20 @@ impl Btyd {
                             return Ok((0.0, f64::NAN, f64::NAN));
                         };
                         let s = b.summary;
-                        let key = [s.frequency.to_bits(), s.recency.to_bits(), s.age.to_bits()];
-                        let (n, alive) = match cache.get(&key) {
-                            Some(&v) => v,
-                            None => {
-                                let n = self.bgnbd.expected_purchases(
-                                    t,
-                                    s.frequency,
-                                    s.recency,
-                                    s.age,
-                                )?;
-                                let alive = self.bgnbd.p_alive(s.frequency, s.recency, s.age);
-                                cache.insert(key, (n, alive));
-                                (n, alive)
-                            }
+                        let alive = self.bgnbd.p_alive(s.frequency, s.recency, s.age);
+                        let n = if t == 0.0 {
+                            0.0
+                        } else {
+                            let key = [s.frequency.to_bits(), s.age.to_bits()];
+                            let factor = match cache.get(&key) {
+                                Some(&f) => f,
+                                None => {
+                                    let f = self.bgnbd.purchase_factor(t, s.frequency, s.age)?;
+                                    cache.insert(key, f);
+                                    f
+                                }
+                            };
+                            factor * alive
                         };
                         let mbar = b.repeat_spend_avg.unwrap_or(0.0).max(0.0);
                         let spend = match &self.gamma_gamma {
