@@ -114,29 +114,16 @@ impl BgNbdParams {
 
     /// Validate the hyper-parameters; the error names the bad one.
     pub fn check(&self) -> Result<()> {
-        if !(self.penalizer.is_finite() && self.penalizer >= 0.0) {
-            return Err(invalid(
-                "penalizer",
-                self.penalizer,
-                "must be finite and >= 0",
-            ));
-        }
-        if self.max_iterations == 0 {
-            return Err(invalid("max_iterations", 0.0, "must be at least 1"));
-        }
-        if !(self.tolerance.is_finite() && self.tolerance > 0.0) {
-            return Err(invalid(
-                "tolerance",
-                self.tolerance,
-                "must be finite and > 0",
-            ));
-        }
-        if let Some(init) = self.initial {
-            for (name, v) in ["r", "alpha", "a", "b"].into_iter().zip(init) {
-                if !(v.is_finite() && v > 0.0) {
-                    return Err(invalid(name, v, "initial value must be finite and > 0"));
-                }
-            }
+        use super::param_check::{at_least, finite_above, finite_at_least, require};
+        finite_at_least("penalizer", self.penalizer, 0.0)?;
+        at_least("max_iterations", self.max_iterations, 1)?;
+        finite_above("tolerance", self.tolerance, 0.0)?;
+        for (name, v) in ["r", "alpha", "a", "b"]
+            .into_iter()
+            .zip(self.initial.iter().flatten())
+        {
+            let ok = v.is_finite() && *v > 0.0;
+            require(ok, name, v, "an initial value must be finite and > 0")?;
         }
         Ok(())
     }

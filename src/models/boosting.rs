@@ -241,64 +241,39 @@ impl GradientBoostingParams {
 
     /// Checks every hyper-parameter; the error names the bad value.
     pub fn check(&self) -> Result<()> {
-        let bad = |name, value: String, reason: &str| {
-            Err(Error::InvalidParameter {
-                name,
-                value,
-                reason: reason.into(),
-            })
-        };
-        if self.n_iterations == 0 {
-            return bad("n_iterations", "0".into(), "must be >= 1");
-        }
-        if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
-            return bad(
-                "learning_rate",
-                self.learning_rate.to_string(),
-                "must be in (0, 1]",
-            );
-        }
-        if self.max_depth == Some(0) {
-            return bad("max_depth", "0".into(), "must be >= 1");
+        use super::param_check::{at_least, finite_at_least, require};
+        at_least("n_iterations", self.n_iterations, 1)?;
+        let rate = self.learning_rate > 0.0 && self.learning_rate <= 1.0;
+        require(
+            rate,
+            "learning_rate",
+            self.learning_rate,
+            "must be in (0, 1]",
+        )?;
+        if let Some(d) = self.max_depth {
+            at_least("max_depth", d, 1)?;
         }
         if let Some(l) = self.max_leaves {
-            if l < 2 {
-                return bad("max_leaves", l.to_string(), "must be >= 2");
-            }
+            at_least("max_leaves", l, 2)?;
         }
-        if self.min_samples_leaf == 0 {
-            return bad("min_samples_leaf", "0".into(), "must be >= 1");
-        }
-        if !(self.l2_regularization.is_finite() && self.l2_regularization >= 0.0) {
-            return bad(
-                "l2_regularization",
-                self.l2_regularization.to_string(),
-                "must be finite and >= 0",
-            );
-        }
-        if !(2..=MAX_BINS).contains(&self.max_bins) {
-            return bad("max_bins", self.max_bins.to_string(), "must be in 2..=255");
-        }
+        at_least("min_samples_leaf", self.min_samples_leaf, 1)?;
+        finite_at_least("l2_regularization", self.l2_regularization, 0.0)?;
+        let bins = (2..=MAX_BINS).contains(&self.max_bins);
+        require(bins, "max_bins", self.max_bins, "must be in 2..=255")?;
         self.loss.check()?;
-        if self.early_stopping
-            && !(self.validation_fraction > 0.0 && self.validation_fraction < 1.0)
-        {
-            return bad(
+        if self.early_stopping {
+            let f = self.validation_fraction;
+            require(
+                f > 0.0 && f < 1.0,
                 "validation_fraction",
-                self.validation_fraction.to_string(),
+                f,
                 "must be in (0, 1)",
-            );
+            )?;
         }
-        if self.n_iter_no_change == 0 {
-            return bad("n_iter_no_change", "0".into(), "must be >= 1");
-        }
-        if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return bad("tol", self.tol.to_string(), "must be finite and >= 0");
-        }
+        at_least("n_iter_no_change", self.n_iter_no_change, 1)?;
+        finite_at_least("tol", self.tol, 0.0)?;
         if let Some(s) = self.subsample {
-            if !(s > 0.0 && s <= 1.0) {
-                return bad("subsample", s.to_string(), "must be in (0, 1]");
-            }
+            require(s > 0.0 && s <= 1.0, "subsample", s, "must be in (0, 1]")?;
         }
         Ok(())
     }

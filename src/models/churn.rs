@@ -88,38 +88,13 @@ impl ChurnParams {
 
     /// Validates the hyper-parameters, naming the bad value.
     pub fn check(&self) -> Result<()> {
-        let bad = |name, value: String, reason: &str| {
-            Err(Error::InvalidParameter {
-                name,
-                value,
-                reason: reason.into(),
-            })
-        };
-        if self.max_depth == Some(0) {
-            return bad("max_depth", "0".into(), "must be ≥ 1 (or unlimited)");
+        use super::param_check::{at_least, finite_above, finite_at_least};
+        if let Some(d) = self.max_depth {
+            at_least("max_depth", d, 1)?;
         }
-        if !(self.min_weight_leaf.is_finite() && self.min_weight_leaf >= 1.0) {
-            return bad(
-                "min_weight_leaf",
-                self.min_weight_leaf.to_string(),
-                "must be finite and ≥ 1",
-            );
-        }
-        if !(self.min_weight_split.is_finite() && self.min_weight_split >= 2.0) {
-            return bad(
-                "min_weight_split",
-                self.min_weight_split.to_string(),
-                "must be finite and ≥ 2",
-            );
-        }
-        if !(self.min_impurity_decrease.is_finite() && self.min_impurity_decrease > 0.0) {
-            return bad(
-                "min_impurity_decrease",
-                self.min_impurity_decrease.to_string(),
-                "must be finite and > 0",
-            );
-        }
-        Ok(())
+        finite_at_least("min_weight_leaf", self.min_weight_leaf, 1.0)?;
+        finite_at_least("min_weight_split", self.min_weight_split, 2.0)?;
+        finite_above("min_impurity_decrease", self.min_impurity_decrease, 0.0)
     }
 
     /// Fits the tree on features `x` (rows = customers) and labels `bought_again`

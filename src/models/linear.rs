@@ -167,14 +167,7 @@ impl LinearParams {
 
     /// Validates the hyper-parameters, naming the bad value.
     pub fn check(&self) -> Result<()> {
-        if !(self.alpha.is_finite() && self.alpha >= 0.0) {
-            return Err(Error::InvalidParameter {
-                name: "alpha",
-                value: self.alpha.to_string(),
-                reason: "must be finite and ≥ 0".into(),
-            });
-        }
-        Ok(())
+        super::param_check::finite_at_least("alpha", self.alpha, 0.0)
     }
 
     /// Fits the model on features `x` (rows = customers) and labels `y`.

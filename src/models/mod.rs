@@ -6,6 +6,7 @@ pub mod boosting;
 pub mod gamma_gamma;
 pub mod histogram;
 pub mod optimize;
+pub(crate) mod param_check;
 pub mod special;
 pub mod tree;
 

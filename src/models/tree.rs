@@ -782,35 +782,15 @@ impl RegressionTreeParams {
 
     /// Checks every hyper-parameter; the error names the bad value.
     pub fn check(&self) -> Result<()> {
-        let bad = |name, value: String, reason: &str| {
-            Err(Error::InvalidParameter {
-                name,
-                value,
-                reason: reason.into(),
-            })
-        };
-        if self.max_depth == 0 {
-            return bad("max_depth", "0".into(), "must be >= 1");
-        }
-        if self.min_samples_leaf == 0 {
-            return bad("min_samples_leaf", "0".into(), "must be >= 1");
-        }
-        if !(self.min_gain.is_finite() && self.min_gain >= 0.0) {
-            return bad(
-                "min_gain",
-                self.min_gain.to_string(),
-                "must be finite and >= 0",
-            );
-        }
+        use super::param_check::{at_least, finite_at_least, require};
+        at_least("max_depth", self.max_depth, 1)?;
+        at_least("min_samples_leaf", self.min_samples_leaf, 1)?;
+        finite_at_least("min_gain", self.min_gain, 0.0)?;
         if let Some(m) = self.max_leaves {
-            if m < 2 {
-                return bad("max_leaves", m.to_string(), "must be >= 2");
-            }
+            at_least("max_leaves", m, 2)?;
         }
-        if !(2..=MAX_BINS).contains(&self.max_bins) {
-            return bad("max_bins", self.max_bins.to_string(), "must be in 2..=255");
-        }
-        Ok(())
+        let bins = (2..=MAX_BINS).contains(&self.max_bins);
+        require(bins, "max_bins", self.max_bins, "must be in 2..=255")
     }
 
     /// Fits a tree to `x` (rows × features; NaN = missing) and target `y`.

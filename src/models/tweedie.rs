@@ -116,26 +116,12 @@ impl TweedieParams {
 
     /// Validates the hyper-parameters, naming the bad value.
     pub fn check(&self) -> Result<()> {
-        let bad = |name, value: String, reason: &str| {
-            Err(Error::InvalidParameter {
-                name,
-                value,
-                reason: reason.into(),
-            })
-        };
-        if !(1.0..=2.0).contains(&self.power) {
-            return bad("power", self.power.to_string(), "must be in [1, 2]");
-        }
-        if !(self.alpha.is_finite() && self.alpha >= 0.0) {
-            return bad("alpha", self.alpha.to_string(), "must be finite and ≥ 0");
-        }
-        if self.max_iter == 0 {
-            return bad("max_iter", "0".into(), "must be ≥ 1");
-        }
-        if !(self.tol.is_finite() && self.tol > 0.0) {
-            return bad("tol", self.tol.to_string(), "must be finite and > 0");
-        }
-        Ok(())
+        use super::param_check::{at_least, finite_above, finite_at_least, require};
+        let power = (1.0..=2.0).contains(&self.power);
+        require(power, "power", self.power, "must be in [1, 2]")?;
+        finite_at_least("alpha", self.alpha, 0.0)?;
+        at_least("max_iter", self.max_iter, 1)?;
+        finite_above("tol", self.tol, 0.0)
     }
 
     /// Fits the GLM on features `x` (rows = customers) and labels `y` (negative labels clipped
