@@ -667,35 +667,35 @@ fn block_dataset(
     use crate::models::btyd::{btyd_input, BtydInput};
     let p = columns.len();
     let unit = model.hyperparameters.time_unit;
-    let mut x = ndarray::Array2::<f64>::zeros((slots.len(), p));
-    let per_chunk: Vec<Vec<(Stage, Option<BtydInput>)>> = match x.as_slice_mut().filter(|_| p > 0) {
-        Some(xs) => xs
-            .par_chunks_mut(FEATURE_CHUNK * p)
-            .zip(slots.par_chunks(FEATURE_CHUNK))
-            .map(|(xc, sc)| {
-                sc.iter()
-                    .zip(xc.chunks_mut(p))
-                    .map(|(&slot, out)| {
-                        let f = build.slot_row(slot);
-                        fill_model_row(columns, &f, out);
-                        (f.lifecycle_stage, btyd_input(&f, unit))
-                    })
-                    .collect()
-            })
-            .collect(),
-        // no feature columns (a fresh array is always contiguous)
-        None => vec![slots
-            .iter()
-            .map(|&slot| {
-                let f = build.slot_row(slot);
-                (f.lifecycle_stage, btyd_input(&f, unit))
-            })
-            .collect()],
+    let n = slots.len();
+    let mut x = ndarray::Array2::<f64>::zeros((n, p));
+    let mut btyd: Vec<Option<BtydInput>> = vec![None; n];
+    let from = stages.len();
+    stages.resize(from + n, Stage::Potential);
+    // the customers' rows of `x`, BTYD inputs and stages, made in place in one parallel pass
+    let fill = |sc: &[crate::features::Slot],
+                bc: &mut [Option<BtydInput>],
+                stc: &mut [Stage],
+                mut xc: Option<&mut [f64]>| {
+        for (k, &slot) in sc.iter().enumerate() {
+            let f = build.slot_row(slot);
+            if let Some(xc) = xc.as_deref_mut() {
+                fill_model_row(columns, &f, &mut xc[k * p..(k + 1) * p]);
+            }
+            stc[k] = f.lifecycle_stage;
+            bc[k] = btyd_input(&f, unit);
+        }
     };
-    let mut btyd = Vec::with_capacity(slots.len());
-    for (stage, b) in per_chunk.into_iter().flatten() {
-        stages.push(stage);
-        btyd.push(b);
+    let chunks = slots
+        .par_chunks(FEATURE_CHUNK)
+        .zip(btyd.par_chunks_mut(FEATURE_CHUNK))
+        .zip(stages[from..].par_chunks_mut(FEATURE_CHUNK));
+    match x.as_slice_mut().filter(|_| p > 0) {
+        Some(xs) => chunks
+            .zip(xs.par_chunks_mut(FEATURE_CHUNK * p))
+            .for_each(|(((sc, bc), stc), xc)| fill(sc, bc, stc, Some(xc))),
+        // no feature columns (a fresh array is always contiguous)
+        None => chunks.for_each(|((sc, bc), stc)| fill(sc, bc, stc, None)),
     }
     Dataset {
         feature_names: model.feature_names.clone(),
