@@ -327,12 +327,20 @@ impl<'a> ValuePredictor<'a> {
                 fit.predict_compiled(forest, data.x.view())
             }
             (ValueModel::Hybrid { btyd, fit }, Some(forest)) => {
-                let x = append_btyd_columns(data.x.view(), btyd_of(btyd)?.as_ref());
+                let x = append_btyd_columns(
+                    data.x.rows().into_iter(),
+                    data.x.ncols(),
+                    btyd_of(btyd)?.as_ref(),
+                );
                 super::check_columns(&x.view(), fit.n_features())?;
                 fit.predict_compiled(forest, x.view())
             }
             (ValueModel::Hybrid { btyd, fit }, None) => {
-                let x = append_btyd_columns(data.x.view(), btyd_of(btyd)?.as_ref());
+                let x = append_btyd_columns(
+                    data.x.rows().into_iter(),
+                    data.x.ncols(),
+                    btyd_of(btyd)?.as_ref(),
+                );
                 fit.try_predict(x.view())?
             }
             (model, None) => return model.predict(data, &all()),
@@ -381,14 +389,19 @@ pub enum ValueModel {
 
 fn hybrid_x(data: &Dataset, btyd: &Btyd, rows: &[usize]) -> Result<Array2<f64>> {
     let p = btyd.predict(&data.btyd, rows)?;
-    Ok(append_btyd_columns(data.x.select(Axis(0), rows).view(), &p))
+    let base = rows.iter().map(|&r| data.x.row(r));
+    Ok(append_btyd_columns(base, data.x.ncols(), &p))
 }
 
-/// `base` with the three BTYD outputs of `p` (one per row) as extra columns.
-fn append_btyd_columns(base: ndarray::ArrayView2<f64>, p: &BtydPrediction) -> Array2<f64> {
-    let cols = base.ncols();
-    let mut x = Array2::<f64>::zeros((base.nrows(), cols + 3));
-    for (i, (mut out, row)) in x.rows_mut().into_iter().zip(base.rows()).enumerate() {
+/// The rows `base` (`cols` values each) with the three BTYD outputs of `p` (one per row) as
+/// extra columns.
+fn append_btyd_columns<'a>(
+    base: impl ExactSizeIterator<Item = ndarray::ArrayView1<'a, f64>>,
+    cols: usize,
+    p: &BtydPrediction,
+) -> Array2<f64> {
+    let mut x = Array2::<f64>::zeros((base.len(), cols + 3));
+    for (i, (mut out, row)) in x.rows_mut().into_iter().zip(base).enumerate() {
         match (out.as_slice_mut(), row.as_slice()) {
             (Some(o), Some(r)) => o[..cols].copy_from_slice(r),
             _ => out.slice_mut(ndarray::s![..cols]).assign(&row),
