@@ -9,7 +9,7 @@
 //! row: the row's exit leaf is then the lowest bit left (every leaf to its left lies in the
 //! left subtree of a split on the path where the row went right). Splits are grouped by
 //! feature and sorted by threshold, so the false splits of a value are a prefix of its
-//! feature's list. A group of [`GROUP`] rows goes through that list together, up to the largest
+//! feature's list. A group of `GROUP` (8) rows goes through that list together, up to the largest
 //! of their values: each split is one comparison and one masked AND per row, the same
 //! operations for every row, which the compiler turns into vector instructions.
 //!

@@ -3,12 +3,12 @@
 //!
 //! Every threshold a tree ensemble uses is collected per feature into a sorted list of
 //! distinct values; each row is then quantised once per block into `u16` codes (the position
-//! of its value among those thresholds, or [`MISSING`] for NaN), and every split becomes an
+//! of its value among those thresholds, or `MISSING` for NaN), and every split becomes an
 //! integer comparison `code <= index` on an 8-byte node. A row goes left at a split exactly
 //! when the fitted rule sends it left:
-//! - [`Rule::LessEq`] (the crate's regression trees and boosting): `x.min(f64::MAX) <= t`, NaN
+//! - `Rule::LessEq` (the crate's regression trees and boosting): `x.min(f64::MAX) <= t`, NaN
 //!   goes to the fitted side. With `code = #{thresholds < x.min(MAX)}`, `x' <= t_j ⇔ code <= j`.
-//! - [`Rule::LessFilled`] (the linfa churn tree on features with NaN filled by 0):
+//! - `Rule::LessFilled` (the linfa churn tree on features with NaN filled by 0):
 //!   `x < t` goes left. With `code = #{thresholds <= x}`, `x < t_j ⇔ code <= j`.
 //!
 //! Trees are walked in lockstep groups of rows over a block, and each row's output is the

@@ -4,7 +4,7 @@
 //!
 //! Bin `b` of feature `f` holds the values `v` with `thresholds[f][b-1] < v <= thresholds[f][b]`;
 //! missing values (NaN) always get the code [`MISSING_BIN`]. A split "bin ≤ b" is therefore the
-//! real-valued rule "v ≤ thresholds[f][b]", so fitted trees predict from raw features without
+//! real-valued rule "v ≤ thresholds\[f\]\[b\]", so fitted trees predict from raw features without
 //! binning.
 use ndarray::{ArrayView2, Axis};
 use rand::SeedableRng;
