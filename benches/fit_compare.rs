@@ -262,18 +262,8 @@ fn main() {
                 })
             })
             .collect();
-    let summaries: Vec<BtydSummary> = train
-        .iter()
-        .filter_map(|&i| inputs[i].map(|b| b.summary))
-        .collect();
-    let spend: Vec<(f64, f64)> = train
-        .iter()
-        .filter_map(|&i| {
-            let b = inputs[i]?;
-            let m = b.repeat_spend_avg?;
-            (b.summary.frequency > 0.0 && m > 0.0).then_some((b.summary.frequency, m))
-        })
-        .collect();
+    // the same training rows as Btyd::fit, timed model by model
+    let (summaries, spend) = Btyd::training_data(&inputs, &train);
     let (t, c) = (Instant::now(), cpu_seconds());
     let bg = BgNbd::params().fit(&summaries).expect("BG/NBD fit");
     let (bg_s, bg_cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);

@@ -86,6 +86,28 @@ pub struct Btyd {
 }
 
 impl Btyd {
+    /// What [`Btyd::fit`] fits on, from `rows` of `inputs`: the buyers' `(x, t_x, T)` for
+    /// BG/NBD, and `(x, mean repeat spend)` of the repeat buyers with positive mean repeat
+    /// spend for Gamma-Gamma.
+    pub fn training_data(
+        inputs: &[Option<BtydInput>],
+        rows: &[usize],
+    ) -> (Vec<BtydSummary>, Vec<(f64, f64)>) {
+        let summaries = rows
+            .iter()
+            .filter_map(|&i| inputs[i].map(|b| b.summary))
+            .collect();
+        let spend = rows
+            .iter()
+            .filter_map(|&i| {
+                let b = inputs[i]?;
+                let m = b.repeat_spend_avg?;
+                (b.summary.frequency > 0.0 && m > 0.0).then_some((b.summary.frequency, m))
+            })
+            .collect();
+        (summaries, spend)
+    }
+
     /// Fits both models on the buyers among `rows` of `inputs`. The Gamma-Gamma model uses
     /// repeat buyers with positive mean repeat spend.
     pub fn fit(
@@ -95,10 +117,7 @@ impl Btyd {
         horizon_days: f64,
         penalizer: f64,
     ) -> Result<Btyd> {
-        let summaries: Vec<BtydSummary> = rows
-            .iter()
-            .filter_map(|&i| inputs[i].map(|b| b.summary))
-            .collect();
+        let (summaries, spend) = Btyd::training_data(inputs, rows);
         if summaries.len() < 10 {
             return Err(Error::NotEnoughData(format!(
                 "BG/NBD needs at least 10 buyers, found {}",
@@ -106,14 +125,6 @@ impl Btyd {
             )));
         }
         let bgnbd = BgNbd::params().penalizer(penalizer).fit(&summaries)?;
-        let spend: Vec<(f64, f64)> = rows
-            .iter()
-            .filter_map(|&i| {
-                let b = inputs[i]?;
-                let m = b.repeat_spend_avg?;
-                (b.summary.frequency > 0.0 && m > 0.0).then_some((b.summary.frequency, m))
-            })
-            .collect();
         let mean_repeat_spend = if spend.is_empty() {
             0.0
         } else {
