@@ -145,7 +145,7 @@ fn main() {
     let n = f.ids.len();
     let (mut train, mut test) = (Vec::new(), Vec::new());
     for (i, id) in f.ids.iter().enumerate() {
-        if fnv1a(id.as_bytes()) % 5 == 0 {
+        if fnv1a(id.as_bytes()).is_multiple_of(5) {
             test.push(i);
         } else {
             train.push(i);

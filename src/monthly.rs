@@ -592,7 +592,7 @@ fn run_in(
     if promoted {
         // A rerun of an older month never replaces a newer champion.
         let current = champion_month(output)?;
-        if current.as_deref().map_or(true, |c| c <= month) {
+        if current.as_deref().is_none_or(|c| c <= month) {
             set_champion(output, month)?;
         }
     }

@@ -87,7 +87,7 @@ impl CommentAcc {
             self.negative += u32::from(row.negative);
         }
         // The latest comment; among equal instants the later row in the file.
-        if self.last.map_or(true, |(t, _)| row.ts >= t) {
+        if self.last.is_none_or(|(t, _)| row.ts >= t) {
             self.last = Some((row.ts, row.score));
         }
         self.first_ts = Some(self.first_ts.map_or(row.ts, |f| f.min(row.ts)));

@@ -69,7 +69,7 @@ struct Accs {
 
 impl Accs {
     fn push(&mut self, acc: CustomerAcc) {
-        if self.len % ACC_BLOCK == 0 {
+        if self.len.is_multiple_of(ACC_BLOCK) {
             self.blocks.push(Vec::with_capacity(ACC_BLOCK));
         }
         if let Some(b) = self.blocks.last_mut() {

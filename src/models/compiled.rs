@@ -365,6 +365,7 @@ fn depth(t: &[SourceNode]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::bitforest::Kernel;
     use crate::models::boosting::{GradientBoosting, Loss};
     use crate::models::churn::ChurnClassifier;
     use crate::models::tree::RegressionTree;
@@ -435,11 +436,16 @@ mod tests {
     #[test]
     fn boosting_predictions_are_bitwise_equal() {
         let (x, y) = training(3000, 1);
-        for loss in [Loss::SquaredError, Loss::Poisson] {
+        // 15 leaves: 32-bit words (every kernel); 48: 64-bit words (no AVX-512 kernel)
+        for (loss, leaves) in [
+            (Loss::SquaredError, 15),
+            (Loss::Poisson, 15),
+            (Loss::SquaredError, 48),
+        ] {
             let gb = GradientBoosting::params()
                 .n_iterations(60)
                 .learning_rate(0.2)
-                .max_leaves(Some(15))
+                .max_leaves(Some(leaves))
                 .min_samples_leaf(10)
                 .loss(loss)
                 .early_stopping(false)
@@ -451,7 +457,11 @@ mod tests {
             let xr = Array2::from_shape_vec((rows.len() / 4, 4), rows.clone()).unwrap();
             let want = gb.predict_raw(xr.view());
             // the plain per-row walk agrees with the lockstep walk and the bit vectors
-            assert!(c.bits.is_some(), "15-leaf trees have the bit-vector form");
+            let bits = c
+                .bits
+                .as_ref()
+                .expect("trees of ≤ 64 leaves have the bit-vector form");
+            assert_eq!(bits.word_bits(), if leaves <= 32 { 32 } else { 64 });
             assert_all_paths_equal(&c, &rows, 4, &want.to_vec());
             let full = gb.predict(xr.view());
             let fast = gb.predict_compiled(&c, xr.view());
@@ -488,14 +498,16 @@ mod tests {
         for n in [want.len(), want.len() - 3, 5, 1] {
             let mut walked = vec![0.0; n];
             c.walk_rows(&rows[..n * p], p, &mut walked);
-            let mut paths = vec![("walk", walked)];
+            let mut paths = vec![(String::from("walk"), walked)];
             if let Some(bits) = &c.bits {
+                for kernel in Kernel::ALL.into_iter().filter(|k| k.runs()) {
+                    let mut out = vec![0.0; n];
+                    bits.predict_rows_with(kernel, &rows[..n * p], p, &mut out);
+                    paths.push((format!("bits, {kernel:?}"), out));
+                }
                 let mut out = vec![0.0; n];
                 bits.predict_rows(&rows[..n * p], p, &mut out);
-                paths.push(("bits", out));
-                let mut out = vec![0.0; n];
-                bits.predict_rows_portable(&rows[..n * p], p, &mut out);
-                paths.push(("bits, portable", out));
+                paths.push(("bits, best".into(), out));
             }
             for (name, got) in paths {
                 for (i, (a, b)) in got.iter().zip(want).enumerate() {
@@ -525,7 +537,12 @@ mod tests {
         assert!(big.n_leaves() > 64);
         assert!(big.compiled().unwrap().bits.is_none());
         let c = small.compiled().unwrap();
-        assert!(c.bits.is_some(), "a depth-6 tree has at most 64 leaves");
+        assert!(small.n_leaves() > 32, "{} leaves", small.n_leaves());
+        assert_eq!(
+            c.bits.as_ref().map(|b| b.word_bits()),
+            Some(64),
+            "a depth-6 tree has at most 64 leaves"
+        );
         let rows = probe_rows(&c.thresholds, &c.features, 4, 12);
         let xr = Array2::from_shape_vec((rows.len() / 4, 4), rows.clone()).unwrap();
         assert_all_paths_equal(&c, &rows, 4, &small.predict(xr.view()).to_vec());
@@ -552,8 +569,19 @@ mod tests {
             .fit(filled.view(), labels.view())
             .unwrap();
         let c = CompiledForest::from_churn(&small).expect("compiles");
-        assert!(c.bits.is_some());
+        assert_eq!(c.bits.as_ref().map(|b| b.word_bits()), Some(32));
         let want = small.predict(xr.mapv(|v| if v.is_nan() { 0.0 } else { v }).view());
+        assert_all_paths_equal(&c, &rows, 4, &want.to_vec());
+        // and one of 33 to 64 leaves, with 64-bit words (labels with more turns)
+        let wiggly = y.mapv(|v| (v * 7.0).sin() > 0.0);
+        let wide = ChurnClassifier::params()
+            .max_depth(Some(9))
+            .fit(filled.view(), wiggly.view())
+            .unwrap();
+        assert!((33..=64).contains(&wide.n_leaves()), "{}", wide.n_leaves());
+        let c = CompiledForest::from_churn(&wide).expect("compiles");
+        assert_eq!(c.bits.as_ref().map(|b| b.word_bits()), Some(64));
+        let want = wide.predict(xr.mapv(|v| if v.is_nan() { 0.0 } else { v }).view());
         assert_all_paths_equal(&c, &rows, 4, &want.to_vec());
     }
 

@@ -1113,7 +1113,7 @@ mod tests {
         });
         let w = Array1::from_shape_fn(n, |_| f64::from(rng.gen_range(1..4u8)));
         let idx: Vec<usize> = (0..n)
-            .flat_map(|i| std::iter::repeat(i).take(w[i] as usize))
+            .flat_map(|i| std::iter::repeat_n(i, w[i] as usize))
             .collect();
         let (xd, yd) = (
             x.select(ndarray::Axis(0), &idx),

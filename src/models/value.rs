@@ -328,7 +328,8 @@ impl<'a> ValuePredictor<'a> {
             }
             (ValueModel::Hybrid { btyd, fit }, Some(forest)) => {
                 let x = append_btyd_columns(
-                    data.x.rows().into_iter(),
+                    data.len(),
+                    |i| data.x.row(i),
                     data.x.ncols(),
                     btyd_of(btyd)?.as_ref(),
                 );
@@ -337,7 +338,8 @@ impl<'a> ValuePredictor<'a> {
             }
             (ValueModel::Hybrid { btyd, fit }, None) => {
                 let x = append_btyd_columns(
-                    data.x.rows().into_iter(),
+                    data.len(),
+                    |i| data.x.row(i),
                     data.x.ncols(),
                     btyd_of(btyd)?.as_ref(),
                 );
@@ -389,26 +391,55 @@ pub enum ValueModel {
 
 fn hybrid_x(data: &Dataset, btyd: &Btyd, rows: &[usize]) -> Result<Array2<f64>> {
     let p = btyd.predict(&data.btyd, rows)?;
-    let base = rows.iter().map(|&r| data.x.row(r));
-    Ok(append_btyd_columns(base, data.x.ncols(), &p))
+    Ok(append_btyd_columns(
+        rows.len(),
+        |i| data.x.row(rows[i]),
+        data.x.ncols(),
+        &p,
+    ))
 }
 
-/// The rows `base` (`cols` values each) with the three BTYD outputs of `p` (one per row) as
-/// extra columns.
+/// The rows `row(0..n)` (`cols` values each) with the three BTYD outputs of `p` (one per
+/// row) as extra columns, made in parallel.
 fn append_btyd_columns<'a>(
-    base: impl ExactSizeIterator<Item = ndarray::ArrayView1<'a, f64>>,
+    n: usize,
+    row: impl Fn(usize) -> ndarray::ArrayView1<'a, f64> + Sync,
     cols: usize,
     p: &BtydPrediction,
 ) -> Array2<f64> {
-    let mut x = Array2::<f64>::zeros((base.len(), cols + 3));
-    for (i, (mut out, row)) in x.rows_mut().into_iter().zip(base).enumerate() {
-        match (out.as_slice_mut(), row.as_slice()) {
-            (Some(o), Some(r)) => o[..cols].copy_from_slice(r),
-            _ => out.slice_mut(ndarray::s![..cols]).assign(&row),
+    use rayon::prelude::*;
+    /// Rows per parallel task.
+    const CHUNK: usize = 4096;
+    let width = cols + 3;
+    let mut x = Array2::<f64>::zeros((n, width));
+    let fill = |i: usize, o: &mut [f64]| {
+        let r = row(i);
+        match r.as_slice() {
+            Some(r) => o[..cols].copy_from_slice(r),
+            None => o[..cols].iter_mut().zip(&r).for_each(|(o, &v)| *o = v),
         }
-        out[cols] = p.expected_purchases[i];
-        out[cols + 1] = p.p_alive[i];
-        out[cols + 2] = p.expected_spend[i];
+        o[cols] = p.expected_purchases[i];
+        o[cols + 1] = p.p_alive[i];
+        o[cols + 2] = p.expected_spend[i];
+    };
+    match x.as_slice_mut() {
+        // a fresh array is always contiguous, in standard order
+        Some(xs) => xs
+            .par_chunks_mut(CHUNK * width)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                for (k, o) in chunk.chunks_mut(width).enumerate() {
+                    fill(c * CHUNK + k, o);
+                }
+            }),
+        None => {
+            for (i, mut o) in x.rows_mut().into_iter().enumerate() {
+                o.slice_mut(ndarray::s![..cols]).assign(&row(i));
+                o[cols] = p.expected_purchases[i];
+                o[cols + 1] = p.p_alive[i];
+                o[cols + 2] = p.expected_spend[i];
+            }
+        }
     }
     x
 }

@@ -534,9 +534,7 @@ fn chart_gain(g: Option<&GainCurve>) -> String {
     for (i, &(px, py)) in g.points.iter().enumerate() {
         let (sx, sy) = (x.at(px), y.at(py));
         let keep = i + 1 == g.points.len()
-            || last.map_or(true, |(lx, ly)| {
-                (sx - lx).abs() >= 0.5 || (sy - ly).abs() >= 0.5
-            });
+            || last.is_none_or(|(lx, ly)| (sx - lx).abs() >= 0.5 || (sy - ly).abs() >= 0.5);
         if keep {
             let _ = write!(pts, "{},{} ", c(sx), c(sy));
             last = Some((sx, sy));

@@ -130,7 +130,7 @@ fn trim_bom(h: &[u8]) -> &[u8] {
 
 /// Whether a field is missing or blank.
 fn is_blank(f: Option<&[u8]>) -> bool {
-    f.map_or(true, |b| b.iter().all(|c| c.is_ascii_whitespace()))
+    f.is_none_or(|b| b.iter().all(|c| c.is_ascii_whitespace()))
 }
 
 #[cfg(test)]

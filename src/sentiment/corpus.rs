@@ -192,7 +192,7 @@ pub fn evaluate(
 ) -> Option<BinaryMetrics> {
     let items: Vec<&LabelledText> = corpus
         .iter()
-        .filter(|t| split.map_or(true, |s| s.is_holdout(&t.text)))
+        .filter(|t| split.is_none_or(|s| s.is_holdout(&t.text)))
         .collect();
     evaluate_items(model, &items, vader)
 }

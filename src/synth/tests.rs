@@ -133,7 +133,7 @@ fn files_follow_the_contract() {
         assert!(t >= first_seen[cid], "row of {cid} before first_seen");
         let prev = last.insert((file, cid.to_string()), t);
         assert!(
-            prev.map_or(true, |p| p <= t),
+            prev.is_none_or(|p| p <= t),
             "rows of {cid} not in time order"
         );
     };
