@@ -280,6 +280,9 @@ fn glm_lookup(table: &[f64], v: f64) -> f64 {
 pub struct ValuePredictor<'a> {
     model: &'a ValueModel,
     forest: Option<CompiledForest>,
+    /// The hybrid's input matrix (features and BTYD outputs), kept from call to call so that
+    /// scoring block after block does not allocate (and fault in) a fresh one each time.
+    hybrid_x: std::sync::Mutex<Array2<f64>>,
 }
 
 impl<'a> ValuePredictor<'a> {
@@ -290,7 +293,11 @@ impl<'a> ValuePredictor<'a> {
             ValueModel::Boosting { fit } | ValueModel::Hybrid { fit, .. } => fit.compiled(),
             _ => None,
         };
-        ValuePredictor { model, forest }
+        ValuePredictor {
+            model,
+            forest,
+            hybrid_x: std::sync::Mutex::new(Array2::zeros((0, 0))),
+        }
     }
 
     /// Predicted net spend in the horizon for every customer of `data`. `known`: a BTYD
@@ -327,10 +334,18 @@ impl<'a> ValuePredictor<'a> {
                 fit.predict_compiled(forest, data.x.view())
             }
             (ValueModel::Hybrid { btyd, fit }, Some(forest)) => {
-                let x = append_btyd_columns(
-                    data.len(),
+                let (n, cols) = (data.len(), data.x.ncols());
+                // a poisoned lock only means an earlier call panicked mid-write; every value
+                // used below is written again first
+                let mut scratch = self.hybrid_x.lock().unwrap_or_else(|e| e.into_inner());
+                if scratch.nrows() < n || scratch.ncols() != cols + 3 {
+                    *scratch = Array2::zeros((n, cols + 3));
+                }
+                let mut x = scratch.slice_mut(ndarray::s![..n, ..]);
+                fill_with_btyd_columns(
+                    x.view_mut(),
                     |i| data.x.row(i),
-                    data.x.ncols(),
+                    cols,
                     btyd_of(btyd)?.as_ref(),
                 );
                 super::check_columns(&x.view(), fit.n_features())?;
@@ -407,41 +422,44 @@ fn append_btyd_columns<'a>(
     cols: usize,
     p: &BtydPrediction,
 ) -> Array2<f64> {
+    let mut x = Array2::<f64>::zeros((n, cols + 3));
+    fill_with_btyd_columns(x.view_mut(), row, cols, p);
+    x
+}
+
+/// Writes [`append_btyd_columns`] into `x` (`n` rows of `cols + 3` values), in parallel when
+/// its rows lie contiguously in memory.
+fn fill_with_btyd_columns<'a>(
+    mut x: ndarray::ArrayViewMut2<'_, f64>,
+    row: impl Fn(usize) -> ndarray::ArrayView1<'a, f64> + Sync,
+    cols: usize,
+    p: &BtydPrediction,
+) {
     use rayon::prelude::*;
     /// Rows per parallel task.
     const CHUNK: usize = 4096;
     let width = cols + 3;
-    let mut x = Array2::<f64>::zeros((n, width));
-    let fill = |i: usize, o: &mut [f64]| {
-        let r = row(i);
-        match r.as_slice() {
-            Some(r) => o[..cols].copy_from_slice(r),
-            None => o[..cols].iter_mut().zip(&r).for_each(|(o, &v)| *o = v),
-        }
+    let fill = |i: usize, mut o: ndarray::ArrayViewMut1<'_, f64>| {
+        o.slice_mut(ndarray::s![..cols]).assign(&row(i));
         o[cols] = p.expected_purchases[i];
         o[cols + 1] = p.p_alive[i];
         o[cols + 2] = p.expected_spend[i];
     };
     match x.as_slice_mut() {
-        // a fresh array is always contiguous, in standard order
         Some(xs) => xs
             .par_chunks_mut(CHUNK * width)
             .enumerate()
             .for_each(|(c, chunk)| {
                 for (k, o) in chunk.chunks_mut(width).enumerate() {
-                    fill(c * CHUNK + k, o);
+                    fill(c * CHUNK + k, ndarray::ArrayViewMut1::from(o));
                 }
             }),
         None => {
-            for (i, mut o) in x.rows_mut().into_iter().enumerate() {
-                o.slice_mut(ndarray::s![..cols]).assign(&row(i));
-                o[cols] = p.expected_purchases[i];
-                o[cols + 1] = p.p_alive[i];
-                o[cols + 2] = p.expected_spend[i];
+            for (i, o) in x.rows_mut().into_iter().enumerate() {
+                fill(i, o);
             }
         }
     }
-    x
 }
 
 /// Names of the extra features the hybrid model adds.
