@@ -52,6 +52,24 @@
 //! (boosting before this session: stage 0.689 s = 1.19M/s, value alone 0.327 s.) Peak RSS of
 //! the stage 330–348 MiB (+15 MiB for the memory-order slots).
 //!
+//! Session 4 (2026-11-25 00:00 UTC, load 1.2–1.9; same data and models). After: bit-vector
+//! kernels written with AVX-512 (16 rows per group) and AVX2 intrinsics, 32-bit words for
+//! trees of ≤ 32 leaves, values gathered into registers, NaN rows in vector form; the
+//! hybrid's input matrix kept from block to block. Outputs `cmp`-identical to session 3's:
+//!
+//! | model    | stage (3 runs)                 | value alone        | features+inputs | value | BTYD  | CSV   |
+//! |----------|--------------------------------|--------------------|-----------------|-------|-------|-------|
+//! | boosting | 0.317–0.337 s = 2.44–2.59M/s   | 0.108 s = 7.6M/s   | 0.082           | 0.104 | 0.036 | 0.062 |
+//! | hybrid   | 0.356–0.365 s = 2.25–2.30M/s   | 0.210 s = 3.9M/s   | 0.095           | 0.132 | 0.041 | 0.062 |
+//! | tree     | 0.280 s = 2.93M/s              | 0.040 s            | 0.081           | 0.033 | 0.036 | 0.060 |
+//! | tweedie  | 0.298 s = 2.76M/s              | 0.074 s            | 0.081           | 0.082 | 0.039 | 0.059 |
+//! | linear   | 0.311 s = 2.64M/s              | 0.071 s            | 0.077           | 0.078 | 0.038 | 0.063 |
+//! | bgnbd    | 0.231 s = 3.56M/s              | 0.050 s            | 0.085           | 0.004 | 0.041 | 0.068 |
+//!
+//! With the AVX2 kernel only (as on a processor without AVX-512): boosting stage 0.339–0.372 s
+//! = 2.21–2.42M/s (value alone 0.135 s), hybrid 0.376–0.399 s = 2.06–2.18M/s. Whole job
+//! (ingest, fold, score, write) 4.1–4.3 s for every model, peak RSS 330–350 MiB.
+//!
 //! Parts of the session-2 stage at low load (boosting): features+inputs 0.18 s, value 0.38 s
 //! (60 trees, mean depth 9.5), churn 0.02 s, BTYD 0.07 s, tiers 0.02 s, CSV 0.06 s. The
 //! whole job is dominated by ingest and fold (3.6–7 s here).
