@@ -13,7 +13,7 @@
 //! that list together, up to the largest of their values: each split is one comparison and
 //! one masked AND per row, the same operations for every row.
 //!
-//! Three [`Kernel`]s, picked at run time by what the processor has: AVX-512F (groups of 16
+//! Three kernels (`Kernel`), picked at run time by what the processor has: AVX-512F (groups of 16
 //! rows, 32-bit words: one 512-bit register per tree), AVX2 (groups of 8 rows; 32-bit words
 //! written out with intrinsics, 64-bit words compiled from the portable code) and portable
 //! Rust (groups of 8). The vector kernels gather a group's values of a feature straight into
