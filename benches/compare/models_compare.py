@@ -423,7 +423,9 @@ def main():
         for part in ("sklearn", "lifetimes"):
             if part in old:
                 info[part] = old[part]
-                info["load"][part] = old["load"][part] + f" (run of {old['when']})"
+                load = old["load"][part]
+                # a reference reused twice keeps the date of the run that measured it
+                info["load"][part] = load if "(run of " in load else load + f" (run of {old['when']})"
                 a.skip_sklearn = a.skip_lifetimes = True
         commands = old["commands"]
         info["notes"] = old.get("notes", []) + a.note
