@@ -282,13 +282,18 @@ pub static LABEL_COLUMNS: &[Column] = &[
 /// Appends `s` as one CSV field, quoted (with `"` doubled) only when it holds a comma, quote or
 /// line break.
 pub fn push_csv_text(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
-        out.push(b'"');
-        out.extend_from_slice(s.replace('"', "\"\"").as_bytes());
-        out.push(b'"');
-    } else {
+    if !s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
         out.extend_from_slice(s.as_bytes());
+        return;
     }
+    out.push(b'"');
+    for b in s.bytes() {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
 }
 
 /// Formats a float with at most 6 decimals and no trailing zeros.
@@ -367,7 +372,7 @@ pub fn push_float(out: &mut Vec<u8>, v: f64) {
 }
 
 /// Appends the decimal digits of `n`.
-fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {

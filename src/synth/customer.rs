@@ -1,8 +1,9 @@
 //! Simulation of one customer's life (acquisition, BG/NBD purchases, Gamma-Gamma amounts,
 //! refunds, engagement events, comments) and its rows in the four files.
-use super::format::{push_cents, push_csv_field, push_padded, push_u64, Calendar, DAY_SECS};
+use super::format::{push_cents, push_padded, Calendar, DAY_SECS};
 use super::text::{self, Tone};
 use super::{BlockOut, SynthParams};
+use crate::features::table::{push_csv_text, push_u64};
 use crate::{Error, Result};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -611,7 +612,7 @@ impl Ctx {
             o.push(b',');
             self.cal.push_timestamp(o, *t);
             o.push(b',');
-            push_csv_field(o, txt);
+            push_csv_text(o, txt);
             o.push(b',');
             if *rating > 0 {
                 o.push(b'0' + rating);

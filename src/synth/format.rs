@@ -1,5 +1,7 @@
 //! Fast hand formatting of the generator's CSV fields: timestamps with a `+08:00` offset from a
-//! precomputed table of day strings, amounts in cents, zero-padded ids and CSV quoting.
+//! precomputed table of day strings, amounts in cents and zero-padded ids (integers and CSV
+//! quoting: [`crate::features::table`]'s writers).
+use crate::features::table::push_u64;
 use chrono::NaiveDate;
 
 /// Seconds in a day.
@@ -47,21 +49,6 @@ fn push2(out: &mut Vec<u8>, v: u8) {
     out.push(b'0' + v % 10);
 }
 
-/// Appends an unsigned integer in decimal.
-pub(crate) fn push_u64(out: &mut Vec<u8>, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
-}
-
 /// Appends an unsigned integer zero-padded to at least `width` digits.
 pub(crate) fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
     let digits = digits(v);
@@ -90,24 +77,6 @@ pub(crate) fn push_cents(out: &mut Vec<u8>, cents: i64) {
     push_u64(out, a / 100);
     out.push(b'.');
     push2(out, (a % 100) as u8);
-}
-
-/// Appends a CSV field, quoted (with doubled quotes) when it contains a comma, quote or line
-/// break.
-pub(crate) fn push_csv_field(out: &mut Vec<u8>, s: &str) {
-    let needs = s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
-    if !needs {
-        out.extend_from_slice(s.as_bytes());
-        return;
-    }
-    out.push(b'"');
-    for b in s.bytes() {
-        if b == b'"' {
-            out.push(b'"');
-        }
-        out.push(b);
-    }
-    out.push(b'"');
 }
 
 #[cfg(test)]
@@ -146,10 +115,10 @@ mod tests {
         assert_eq!(digits(9), 1);
         assert_eq!(digits(10), 2);
         out.clear();
-        push_csv_field(&mut out, "a, \"b\"");
+        crate::features::table::push_csv_text(&mut out, "a, \"b\"");
         assert_eq!(out, b"\"a, \"\"b\"\"\"");
         out.clear();
-        push_csv_field(&mut out, "质量很好，下次还买");
+        crate::features::table::push_csv_text(&mut out, "质量很好，下次还买");
         assert_eq!(out, "质量很好，下次还买".as_bytes());
     }
 }
