@@ -294,8 +294,9 @@ impl BitForest {
                 );
                 let nan_lo = _mm512_cmp_pd_mask::<_CMP_UNORD_Q>(lo, lo);
                 let nan_hi = _mm512_cmp_pd_mask::<_CMP_UNORD_Q>(hi, hi);
-                // as `group_values`: LessEq compares x.min(MAX), NaN as −∞ (false for no
-                // split; its rows are cleared below); LessFilled reads NaN as 0
+                // `Rule::operand` in vector form, as `group_values`: LessEq compares
+                // x.min(MAX), NaN as −∞ (false for no split; its rows are cleared below);
+                // LessFilled reads NaN as 0
                 let (lo, hi) = if LESS_EQ {
                     let max = _mm512_set1_pd(f64::MAX);
                     (
@@ -457,8 +458,9 @@ impl BitForest {
                 let b = _mm256_mask_i64gather_pd::<8>(below, base.cast(), offsets_b, live_b);
                 let nan_a = _mm256_cmp_pd::<_CMP_UNORD_Q>(a, a);
                 let nan_b = _mm256_cmp_pd::<_CMP_UNORD_Q>(b, b);
-                // as `group_values`: LessEq compares x.min(MAX), NaN as −∞ (false for no
-                // split; its rows are cleared below); LessFilled reads NaN as 0
+                // `Rule::operand` in vector form, as `group_values`: LessEq compares
+                // x.min(MAX), NaN as −∞ (false for no split; its rows are cleared below);
+                // LessFilled reads NaN as 0
                 let (a, b) = if LESS_EQ {
                     let max = _mm256_set1_pd(f64::MAX);
                     (
@@ -518,9 +520,9 @@ impl BitForest {
     }
 
     /// The values of column `col` that the group's rows (`rows`: up to `G` rows of `p`
-    /// values) compare with the thresholds, and which are NaN. [`is_false`] on
-    /// them is the split being false; NaN under [`Rule::LessEq`] and rows past the group's
-    /// end give −∞, false for no split (NaN rows are handled by [`clear_missing`]).
+    /// values) compare with the thresholds ([`Rule::operand`]), and which are NaN.
+    /// [`is_false`] on them is the split being false; NaN under [`Rule::LessEq`] and rows past
+    /// the group's end give −∞, false for no split (NaN rows are handled by [`clear_missing`]).
     #[inline(always)]
     fn group_values<const G: usize>(
         &self,
@@ -533,14 +535,7 @@ impl BitForest {
         for ((x, isnan), row) in xs.iter_mut().zip(&mut nan).zip(rows.chunks_exact(p)) {
             let v = row[col];
             *isnan = v.is_nan();
-            *x = match self.rule {
-                // false: not x.min(MAX) <= t, i.e. t < x.min(MAX)
-                Rule::LessEq if v.is_nan() => f64::NEG_INFINITY,
-                Rule::LessEq => v.min(f64::MAX),
-                // false: not x < t, i.e. t <= x, NaN read as 0
-                Rule::LessFilled if v.is_nan() => 0.0,
-                Rule::LessFilled => v,
-            };
+            *x = self.rule.operand(v).unwrap_or(f64::NEG_INFINITY);
         }
         (xs, nan)
     }
@@ -572,9 +567,9 @@ impl BitForest {
 #[inline(always)]
 fn is_false<const LESS_EQ: bool>(t: f64, x: f64) -> bool {
     if LESS_EQ {
-        t < x
+        Rule::LessEq.goes_right(t, x)
     } else {
-        t <= x
+        Rule::LessFilled.goes_right(t, x)
     }
 }
 

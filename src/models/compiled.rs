@@ -33,6 +33,31 @@ pub(crate) enum Rule {
     LessFilled,
 }
 
+impl Rule {
+    /// The value a split compares with its threshold: `v.min(f64::MAX)` under
+    /// [`Rule::LessEq`] (`None` for NaN, which goes to the node's stored side), `v` with NaN
+    /// read as 0 under [`Rule::LessFilled`].
+    #[inline(always)]
+    pub(crate) fn operand(self, v: f64) -> Option<f64> {
+        match self {
+            Rule::LessEq if v.is_nan() => None,
+            Rule::LessEq => Some(v.min(f64::MAX)),
+            Rule::LessFilled if v.is_nan() => Some(0.0),
+            Rule::LessFilled => Some(v),
+        }
+    }
+
+    /// Whether a split with threshold `t` sends operand `x` ([`Rule::operand`]) right, i.e.
+    /// its test is false: `t < x` under [`Rule::LessEq`], `t <= x` under [`Rule::LessFilled`].
+    #[inline(always)]
+    pub(crate) fn goes_right(self, t: f64, x: f64) -> bool {
+        match self {
+            Rule::LessEq => t < x,
+            Rule::LessFilled => t <= x,
+        }
+    }
+}
+
 /// One node: 8 bytes. A leaf points to itself on both sides (a fixed point of the walk).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FlatNode {
@@ -268,18 +293,9 @@ impl CompiledForest {
     #[inline]
     fn code(&self, f: usize, v: f64) -> u16 {
         let th = &self.thresholds[f];
-        match self.rule {
-            Rule::LessEq => {
-                if v.is_nan() {
-                    return MISSING;
-                }
-                let v = v.min(f64::MAX);
-                th.partition_point(|&t| t < v) as u16
-            }
-            Rule::LessFilled => {
-                let v = if v.is_nan() { 0.0 } else { v };
-                th.partition_point(|&t| t <= v) as u16
-            }
+        match self.rule.operand(v) {
+            None => MISSING,
+            Some(x) => th.partition_point(|&t| self.rule.goes_right(t, x)) as u16,
         }
     }
 
