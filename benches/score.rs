@@ -141,6 +141,7 @@ fn ensure_model(kind: ModelKind) {
         read: read.clone(),
         cutoff: Cutoff::parse("2025-03-31", &read.time).expect("cutoff"),
         horizon_days: 90,
+        allow_partial_window: false,
         lifecycle: LifecycleThresholds::default(),
         model: ModelChoice::One(kind),
         settings: TrainSettings {

@@ -167,6 +167,8 @@ pub struct Config {
     pub settings: TrainSettings,
     /// Promotion tolerance in normalized Gini.
     pub gini_tolerance: f64,
+    /// Run even when the month's label window ends after the data (`--allow-partial-window`).
+    pub allow_partial_window: bool,
     /// Tier rule.
     pub tiers: TierRule,
     /// Tier history directory.
@@ -218,12 +220,19 @@ impl Config {
         if d.orders.as_os_str().is_empty() {
             return Err(bad("`data.orders` is required".into()));
         }
-        let offset_text = d.utc_offset.as_deref().unwrap_or("+00:00");
-        let offset = parse_utc_offset(offset_text).ok_or_else(|| {
-            bad(format!(
-                "`data.utc_offset` = `{offset_text}`: write it like `+08:00`"
-            ))
-        })?;
+        // Without `data.utc_offset`, days count in the offset the orders' timestamps carry
+        // (UTC when they carry none), as on the command line.
+        let offset = match d.utc_offset.as_deref() {
+            Some(offset_text) => parse_utc_offset(offset_text).ok_or_else(|| {
+                bad(format!(
+                    "`data.utc_offset` = `{offset_text}`: write it like `+08:00`"
+                ))
+            })?,
+            None => crate::data::Source::sniff_utc_offset(&resolve(&base, &d.orders))
+                .ok()
+                .flatten()
+                .unwrap_or(0),
+        };
         let read = ReadOptions {
             delimiter: Delimiter::parse(d.delimiter.as_deref().unwrap_or(","))?,
             has_header: !d.no_header.unwrap_or(false),
@@ -247,6 +256,7 @@ impl Config {
                 Some(m) => ColumnMap::parse(m)?,
                 None => ColumnMap::default(),
             },
+            ..ReadOptions::default()
         };
         // CLI > env > file > default.
         let pick =
@@ -356,6 +366,7 @@ impl Config {
             horizon_days,
             settings,
             gini_tolerance,
+            allow_partial_window: false,
             tiers,
             tier_history,
             lifecycle,

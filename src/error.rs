@@ -8,13 +8,42 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// An I/O failure on a named file.
-    #[error("cannot access `{path}`: {source}")]
+    #[error("cannot access `{}`: {}", path.display(), io_reason(cause))]
     Io {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
+        /// The cause (its words are part of this error's message, so it is not repeated as a
+        /// source in error chains).
+        cause: std::io::Error,
+    },
+    /// An output path names one of the inputs: writing it would destroy the input.
+    #[error("the output `{output}` is the input `{input}`: refusing to overwrite an input (write the output elsewhere)")]
+    OutputIsInput {
+        /// The output path as given.
+        output: PathBuf,
+        /// The input it is the same file as.
+        input: PathBuf,
+    },
+    /// An input the job needs was not given.
+    #[error("missing input: {0}")]
+    MissingInput(String),
+    /// The label window reaches past the data: its labels would be counted as zeros.
+    #[error("the label window ends {window_end}, after the last timestamp in the inputs ({last}): labels there would count as zero\nhint: choose an earlier cutoff or a shorter horizon, or pass --allow-partial-window to accept it")]
+    PartialLabelWindow {
+        /// The end of the label window.
+        window_end: String,
+        /// The last timestamp in the inputs.
+        last: String,
+    },
+    /// Money sums do not fit in the fixed-point range.
+    #[error("`{path}`: the amounts of customer `{customer}` add up beyond ±{limit} (fixed-point overflow); check the amount column's unit")]
+    AmountOverflow {
+        /// The input file.
+        path: PathBuf,
+        /// The customer whose sum overflowed.
+        customer: String,
+        /// The largest representable magnitude.
+        limit: String,
     },
     /// A row or header of an input file that cannot be read.
     #[error(transparent)]
@@ -80,8 +109,27 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
+    }
+}
+
+impl Error {
+    /// Whether the error is a failure of the tool itself (exit code 2) rather than of the
+    /// data, the flags or the environment (exit code 1). A model that does not converge on the
+    /// user's data is the latter: its message says what to change.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Error::Fit(_))
+    }
+}
+
+/// The OS error's own words without the ` (os error N)` suffix; the full error stays reachable
+/// as the source.
+fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
     }
 }
 

@@ -1,39 +1,124 @@
-//! Atomic file writes: write to a temporary file beside the target, then rename over it.
+//! Output files: atomic replacement of regular files (temp file beside the target, then
+//! rename), direct writes to devices and pipes, and the check that an output is not an input.
+//!
+//! - A new file is created with mode `0666` less the process umask, like `>` in a shell.
+//! - An existing regular file keeps its mode (and, where permitted, its owner); a symlink to a
+//!   regular file is followed, so the link stays a link and its target is replaced.
+//! - A character or block device, a FIFO or a socket (`/dev/null`, `/dev/stdout` on a pipe,
+//!   `>(gzip > f.gz)`) is opened and written directly: renaming over it would replace it.
 use crate::{Error, Result};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Writes a file atomically: `write` fills a temporary file in the same directory, which is
-/// renamed over `path` only when `write` succeeded. On failure the previous file is untouched.
+/// Fails with [`Error::OutputIsInput`] when `output` is the same file (device and inode, or
+/// canonical path) as one of `inputs`; a new path or `-` never is.
+pub fn ensure_not_input(output: &Path, inputs: &[&Path]) -> Result<()> {
+    if output.as_os_str() == "-" {
+        return Ok(());
+    }
+    let Ok(out_meta) = std::fs::metadata(output) else {
+        return Ok(());
+    };
+    for input in inputs {
+        if input.as_os_str() == "-" {
+            continue;
+        }
+        let Ok(in_meta) = std::fs::metadata(input) else {
+            continue;
+        };
+        if same_file(&out_meta, &in_meta) && out_meta.is_file() {
+            return Err(Error::OutputIsInput {
+                output: output.to_path_buf(),
+                input: input.to_path_buf(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    false
+}
+
+/// Writes `path`: regular files and new paths atomically (`write` fills a temporary file in
+/// the same directory, which is renamed over the target only when `write` succeeded, so on
+/// failure the previous file is untouched); devices, FIFOs and sockets directly.
 pub fn write_atomic<F>(path: &Path, write: F) -> Result<()>
 where
     F: FnOnce(&mut dyn Write) -> Result<()>,
 {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
+    let existing = std::fs::metadata(path).ok();
+    if let Some(meta) = &existing {
+        if !meta.is_file() {
+            if meta.is_dir() {
+                return Err(Error::io(
+                    path,
+                    std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
+                ));
+            }
+            return write_direct(path, write);
+        }
+    }
+    // Follow a symlink to its target so the link itself stays in place.
+    let target: PathBuf = match (&existing, std::fs::symlink_metadata(path)) {
+        (Some(_), Ok(l)) if l.file_type().is_symlink() => {
+            std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?
+        }
+        _ => path.to_path_buf(),
     };
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".ltv-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".ltv-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // The kernel applies the umask to this mode, as for any new file.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let tmp = builder.tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
     {
         let mut buf = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file());
         write(&mut buf)?;
         buf.flush().map_err(|e| Error::io(path, e))?;
     }
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    // tempfile creates 0600 files; outputs are ordinary files (0644 before the umask).
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::Permissions::from_mode(0o644);
-        std::fs::set_permissions(tmp.path(), mode).map_err(|e| Error::io(path, e))?;
+    if let Some(meta) = &existing {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let mode = std::fs::Permissions::from_mode(meta.mode() & 0o7777);
+        tmp.as_file()
+            .set_permissions(mode)
+            .map_err(|e| Error::io(path, e))?;
+        // Keep the owner where permitted (root); others cannot give files away, which is fine.
+        let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()));
     }
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    tmp.persist(&target).map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// Writes a device, FIFO or socket in place.
+fn write_direct<F>(path: &Path, write: F) -> Result<()>
+where
+    F: FnOnce(&mut dyn Write) -> Result<()>,
+{
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    let mut buf = std::io::BufWriter::with_capacity(1 << 20, file);
+    write(&mut buf)?;
+    buf.flush().map_err(|e| Error::io(path, e))
 }
 
 #[cfg(test)]

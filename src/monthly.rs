@@ -10,8 +10,10 @@
 //!   copy of that month's `model.json`, for people and other tools), each replaced atomically,
 //!   `champion.txt` first. A kill between the two leaves a stale copy, which the next run or
 //!   `model promote` repairs from `<month>/model.json` before doing anything else.
-//! - `.lock` — holds the running job's pid; created with `create_new`; stale when that process
-//!   is gone.
+//! - `.lock` — locked with `flock` by the running job (released by the kernel when it exits,
+//!   even on kill -9) and holding its pid for messages.
+//! - `champion.pinned` — the month `ltv model promote` pinned: no run promotes a challenger
+//!   while it exists (`ltv model unpin` removes it).
 //!
 //! Time windows: month `M` ends at the end of its last day (`as_of`). The challenger is trained
 //! at `as_of − horizon`, so its label `(as_of − horizon, as_of]` is fully observed by `as_of`;
@@ -112,10 +114,12 @@ pub struct RunOutcome {
     pub metrics: MonthMetrics,
 }
 
-/// The run lock: `<output>/.lock` holding the pid; removed when dropped.
+/// The run lock: an OS lock (`flock`) on `<output>/.lock`, which also holds the holder's pid
+/// for messages. The kernel releases it when the holder exits, however it exits (kill -9
+/// included), so a lock can never be stale; the file itself stays.
 #[derive(Debug)]
 pub struct RunLock {
-    path: PathBuf,
+    file: std::fs::File,
 }
 
 /// Whether a process is alive (Linux: `/proc/<pid>` exists and is not a zombie; elsewhere
@@ -137,42 +141,40 @@ pub fn pid_alive(pid: u32) -> bool {
 }
 
 impl RunLock {
-    /// Takes the lock of `dir` (created if missing). A lock whose pid is dead is replaced; a live
-    /// one gives [`Error::Locked`].
+    /// Takes the lock of `dir` (created if missing), without waiting: a lock held by another
+    /// process (or another handle in this one) gives [`Error::Locked`] with the pid it wrote.
     pub fn acquire(dir: &Path) -> Result<RunLock> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let path = dir.join(".lock");
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    writeln!(f, "{}", std::process::id()).map_err(|e| Error::io(&path, e))?;
-                    f.sync_all().map_err(|e| Error::io(&path, e))?;
-                    return Ok(RunLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let text = std::fs::read_to_string(&path).unwrap_or_default();
-                    match text.trim().parse::<u32>() {
-                        Ok(pid) if pid_alive(pid) => return Err(Error::Locked { path, pid }),
-                        // Stale (dead pid) or unreadable (a writer killed before the pid landed).
-                        _ => {
-                            let _ = std::fs::remove_file(&path);
-                        }
-                    }
-                }
-                Err(e) => return Err(Error::io(&path, e)),
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = std::io::Read::read_to_string(&mut file, &mut text);
+                let pid = text.trim().parse::<u32>().unwrap_or(0);
+                return Err(Error::Locked { path, pid });
             }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
         }
-        Err(Error::Locked { path, pid: 0 })
+        file.set_len(0).map_err(|e| Error::io(&path, e))?;
+        writeln!(file, "{}", std::process::id()).map_err(|e| Error::io(&path, e))?;
+        file.sync_all().map_err(|e| Error::io(&path, e))?;
+        Ok(RunLock { file })
     }
 }
 
 impl Drop for RunLock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        // Clear the pid, then release (closing the file would release it too).
+        let _ = self.file.set_len(0);
+        let _ = self.file.unlock();
     }
 }
 
@@ -251,7 +253,37 @@ fn repair_champion_copy(output: &Path) -> Result<bool> {
     }
 }
 
-/// `ltv model promote`: makes an earlier month's model the champion (under the run lock).
+/// `champion.pinned` of an output directory: the month `ltv model promote` pinned as champion,
+/// if any. While a pin exists, `ltv run` never promotes a challenger (a cron retry cannot undo
+/// a rollback); `ltv model unpin` removes it.
+pub fn pinned_month(output: &Path) -> Result<Option<String>> {
+    let p = output.join("champion.pinned");
+    match std::fs::read_to_string(&p) {
+        Ok(t) => {
+            let m = t.trim().to_string();
+            parse_month(&m)?;
+            Ok(Some(m))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(p, e)),
+    }
+}
+
+/// `ltv model unpin`: lets later runs promote challengers again (under the run lock). Returns
+/// the month that was pinned.
+pub fn unpin(output: &Path) -> Result<Option<String>> {
+    let _lock = RunLock::acquire(output)?;
+    let pinned = pinned_month(output)?;
+    let p = output.join("champion.pinned");
+    match std::fs::remove_file(&p) {
+        Ok(()) => Ok(pinned),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(p, e)),
+    }
+}
+
+/// `ltv model promote`: makes an earlier month's model the champion and pins it (under the run
+/// lock): later runs keep it as champion until `ltv model unpin`.
 pub fn promote(output: &Path, month: &str) -> Result<()> {
     parse_month(month)?;
     let _lock = RunLock::acquire(output)?;
@@ -373,7 +405,14 @@ fn run_in(
 
     // The champion this month is compared with: on a rerun, the one recorded by the first run.
     let previous_metrics = final_dir.join("metrics.json");
-    let champion_before: Option<String> = if previous_metrics.exists() {
+    // A pin (`ltv model promote`) decides over everything else.
+    let pinned = pinned_month(output)?;
+    let champion_before: Option<String> = if let Some(p) = &pinned {
+        say(&format!(
+            "champion {p} is pinned by `ltv model promote` (`ltv model unpin` lets runs promote again)"
+        ));
+        Some(p.clone())
+    } else if previous_metrics.exists() {
         let text = std::fs::read_to_string(&previous_metrics)
             .map_err(|e| Error::io(&previous_metrics, e))?;
         let m: MonthMetrics = serde_json::from_str(&text)?;
@@ -405,6 +444,7 @@ fn run_in(
             lifecycle: config.lifecycle,
             model,
             settings,
+            allow_partial_window: config.allow_partial_window,
         })
     };
     say(&format!(
@@ -503,6 +543,15 @@ fn run_in(
                 decision,
             )
         }
+    };
+    let (promoted, decision) = match &pinned {
+        Some(p) if promoted => (
+            false,
+            format!(
+                "kept champion ({p}): pinned by `ltv model promote`, so the challenger is not promoted (it would have been: {decision}); `ltv model unpin` lets runs promote again"
+            ),
+        ),
+        _ => (promoted, decision),
     };
     say(&decision);
     (hooks.after_stage)("champion");
@@ -711,9 +760,13 @@ mod tests {
             other => panic!("{other:?}"),
         }
         drop(l);
-        assert!(!dir.path().join(".lock").exists());
-        // A pid that cannot be alive (above the kernel's pid_max limit of 2^22).
-        std::fs::write(dir.path().join(".lock"), "4194305\n").unwrap();
+        // A lock file left behind with the pid of a live process (this one, as for PID 1 in a
+        // container) does not block: only a held OS lock does.
+        std::fs::write(
+            dir.path().join(".lock"),
+            format!("{}\n", std::process::id()),
+        )
+        .unwrap();
         let _l = RunLock::acquire(dir.path()).unwrap();
     }
 }

@@ -10,7 +10,7 @@ use crate::features::{
 use crate::models::btyd::Btyd;
 use crate::models::churn::{ChurnClassifier, FittedChurn};
 use crate::models::compiled::CompiledForest;
-use crate::models::file::{ModelFile, ModelScore, FORMAT_VERSION};
+use crate::models::file::{ModelFile, ModelScore, TrainedInputs, FORMAT_VERSION};
 use crate::models::folds::{kfold_assignment, split};
 use crate::models::value::{Dataset, ModelKind, TrainSettings, ValueModel, ValuePredictor};
 use crate::tiers::TierCutoffs;
@@ -74,6 +74,9 @@ pub struct TrainJob<'a> {
     pub model: ModelChoice,
     /// Hyper-parameters, folds and seed.
     pub settings: TrainSettings,
+    /// Train even when the label window reaches past the data (its labels then count missing
+    /// data as no purchases); by default that is [`Error::PartialLabelWindow`].
+    pub allow_partial_window: bool,
 }
 
 /// Out-of-fold predictions of one model.
@@ -107,6 +110,58 @@ fn fit_churn(data: &Dataset, rows: &[usize], s: &TrainSettings) -> Result<Fitted
         .fit(data.x_filled(rows).view(), y.view())
 }
 
+/// The out-of-fold predicted total over the actual total outside this range rejects an `auto`
+/// candidate: its value predictions are off in level, whatever its ranking.
+pub const AUTO_TOTAL_RATIO_RANGE: (f64, f64) = (0.5, 2.0);
+/// An `auto` candidate whose out-of-fold RMSE is more than this many times the best one's is
+/// rejected.
+pub const AUTO_MAX_RMSE_RATIO: f64 = 1.5;
+
+/// Marks `auto` candidates whose out-of-fold predictions are implausible (predicted total
+/// outside [`AUTO_TOTAL_RATIO_RANGE`] of the actual, or RMSE above [`AUTO_MAX_RMSE_RATIO`] ×
+/// the best), with the reason. When every candidate would be rejected, the one with the lowest
+/// RMSE is kept so training still yields a model (and the others say why they lost).
+fn reject_implausible(comparison: &mut [ModelScore]) {
+    let best_rmse = comparison
+        .iter()
+        .filter_map(|c| c.metrics.as_ref().map(|m| m.rmse))
+        .filter(|r| r.is_finite())
+        .fold(f64::INFINITY, f64::min);
+    for c in comparison.iter_mut() {
+        let Some(m) = &c.metrics else { continue };
+        let (lo, hi) = AUTO_TOTAL_RATIO_RANGE;
+        let ratio = m.predicted_total / m.actual_total;
+        c.rejected = if m.actual_total > 0.0 && !(lo..=hi).contains(&ratio) {
+            Some(format!(
+                "out-of-fold predicted total is {ratio:.3}× the actual (outside {lo}–{hi}×)"
+            ))
+        } else if !m.rmse.is_finite() || m.rmse > AUTO_MAX_RMSE_RATIO * best_rmse {
+            Some(format!(
+                "out-of-fold RMSE {:.3} is {:.2}× the best ({best_rmse:.3}; limit {AUTO_MAX_RMSE_RATIO}×)",
+                m.rmse,
+                m.rmse / best_rmse
+            ))
+        } else {
+            None
+        };
+    }
+    if comparison
+        .iter()
+        .all(|c| c.metrics.is_none() || c.rejected.is_some())
+    {
+        if let Some(keep) = comparison
+            .iter_mut()
+            .filter(|c| c.metrics.is_some())
+            .min_by(|a, b| {
+                let r = |c: &ModelScore| c.metrics.as_ref().map_or(f64::INFINITY, |m| m.rmse);
+                r(a).total_cmp(&r(b))
+            })
+        {
+            keep.rejected = None;
+        }
+    }
+}
+
 /// The result of training.
 pub struct TrainOutcome {
     /// The model file to save.
@@ -126,7 +181,17 @@ pub fn train(job: TrainJob<'_>, progress: Progress<'_>) -> Result<TrainOutcome> 
         horizon_days: Some(job.horizon_days),
         lifecycle: job.lifecycle,
     };
+    let trained_with = TrainedInputs::of(&job.inputs);
     let table = build_features(job.inputs, &params, &job.read, &|_| {})?;
+    if let Some(gap) = &table.label_shortfall {
+        if !job.allow_partial_window {
+            return Err(gap.to_error());
+        }
+        progress(&format!(
+            "warning: partial label window allowed: it ends {}, the data at {}",
+            gap.window_end, gap.last
+        ));
+    }
     let names: Vec<String> = table
         .numeric_feature_names()
         .into_iter()
@@ -149,17 +214,23 @@ pub fn train(job: TrainJob<'_>, progress: Progress<'_>) -> Result<TrainOutcome> 
                 model: kind,
                 metrics: Some(m),
                 error: None,
+                rejected: None,
             }),
             Err(e) if job.model == ModelChoice::Auto => comparison.push(ModelScore {
                 model: kind,
                 metrics: None,
                 error: Some(e.to_string()),
+                rejected: None,
             }),
             Err(e) => return Err(e),
         }
     }
+    if job.model == ModelChoice::Auto {
+        reject_implausible(&mut comparison);
+    }
     let best = comparison
         .iter()
+        .filter(|c| c.rejected.is_none())
         .filter_map(|c| c.metrics.as_ref().map(|m| (c.model, m)))
         .max_by(|a, b| {
             a.1.normalized_gini
@@ -204,6 +275,7 @@ pub fn train(job: TrainJob<'_>, progress: Progress<'_>) -> Result<TrainOutcome> 
         value_model,
         btyd,
         churn: Some(churn),
+        trained_with,
     };
     Ok(TrainOutcome { file, table })
 }
@@ -230,7 +302,7 @@ fn check_model_features(model: &ModelFile, has_comments: bool) -> Result<()> {
             .iter()
             .any(|c| c.name == missing.as_str());
         return Err(Error::ModelFile {
-            path: PathBuf::from("<model>"),
+            path: PathBuf::from(format!("({} model)", model.model.name())),
             reason: if is_comment_column {
                 format!("the model uses comment feature `{missing}`: pass the comments file (--comments)")
             } else {
@@ -396,6 +468,7 @@ pub fn score(
     as_of: Cutoff,
     tier_shares: (f64, f64),
 ) -> Result<Scores> {
+    model.trained_with.check_given(TrainedInputs::of(&inputs))?;
     let table = build_features(inputs, &score_params(model, as_of), read, &|_| {})?;
     predict_table(model, table, tier_shares)
 }
@@ -589,6 +662,7 @@ fn score_in_blocks(
     progress: &(dyn Fn(u64) + Sync),
     block: usize,
 ) -> Result<ScoredCustomers> {
+    model.trained_with.check_given(TrainedInputs::of(&inputs))?;
     let build = fold_features(inputs, &score_params(model, as_of), read, progress)?;
     score_build_in_blocks(model, build, block)
 }
@@ -746,13 +820,20 @@ pub fn evaluate(
     read: &ReadOptions,
     cutoff: Cutoff,
     horizon_days: i64,
+    allow_partial_window: bool,
 ) -> Result<Metrics> {
+    model.trained_with.check_given(TrainedInputs::of(&inputs))?;
     let params = FeatureParams {
         cutoff,
         horizon_days: Some(horizon_days),
         lifecycle: model.lifecycle,
     };
     let table = build_features(inputs, &params, read, &|_| {})?;
+    if let Some(gap) = &table.label_shortfall {
+        if !allow_partial_window {
+            return Err(gap.to_error());
+        }
+    }
     let data = dataset_for(model, &table)?;
     let all: Vec<usize> = (0..data.len()).collect();
     let predicted = model.value_model.predict(&data, &all)?;
@@ -837,6 +918,7 @@ mod tests {
             read: read.clone(),
             cutoff: Cutoff::parse("2025-03-31", &read.time).unwrap(),
             horizon_days: 90,
+            allow_partial_window: false,
             lifecycle: LifecycleThresholds::default(),
             model: ModelChoice::One(kind),
             settings: TrainSettings {

@@ -1,7 +1,23 @@
 //! Splits a byte stream into chunks that end on record boundaries, so chunks can be parsed in
-//! parallel. A newline inside a quoted field is not a boundary (quote parity is tracked; an
-//! escaped `""` flips it twice). Chunk sizes do not depend on the number of threads.
+//! parallel, and checks the quoting on the way.
+//!
+//! Quoting follows RFC 4180 as the csv crate reads it: a `"` opens a quoted field only at the
+//! start of a field (after a delimiter, a line end or the start of the file); elsewhere it is a
+//! literal character. Inside a quoted field `""` is one quote, line ends are part of the value,
+//! and the closing quote must be followed by a delimiter, a line end or the end of the input.
+//! An unclosed quote at the end of the input, text after a closing quote, and a quoted field
+//! longer than [`Chunker::with_max_quoted_bytes`] are [`ChunkError::Malformed`], naming the
+//! line where the quote opened — never a silently swallowed rest of the file.
+//!
+//! Line ends: LF, CRLF and a bare CR (old Mac / Excel exports) all end a line. A bare CR is
+//! rewritten to LF as bytes arrive (also inside quoted fields), so line numbers count every kind
+//! of line end. A UTF-8 byte-order mark at the very start of the stream is dropped.
+//!
+//! Chunk sizes do not depend on the number of threads.
 use std::io::Read;
+
+/// The default limit on one quoted field: 1 MiB.
+pub const DEFAULT_MAX_QUOTED_BYTES: usize = 1 << 20;
 
 /// A run of whole records and the physical line its first record starts on.
 #[derive(Debug)]
@@ -10,31 +26,72 @@ pub struct Chunk {
     pub bytes: Vec<u8>,
     /// 1-based line number of the first byte.
     pub first_line: u64,
-    /// Byte offset of the first byte in the stream.
+    /// Byte offset of the first byte in the stream (after a leading byte-order mark).
     pub offset: u64,
+}
+
+/// Why the stream could not be cut into records.
+#[derive(Debug, thiserror::Error)]
+pub enum ChunkError {
+    /// Reading failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The quoting is broken, so where records start is unknown.
+    #[error("line {line}: {kind}")]
+    Malformed {
+        /// 1-based line where the offending quoted field opened.
+        line: u64,
+        /// What is wrong.
+        kind: String,
+        /// The start of the offending field.
+        excerpt: Vec<u8>,
+    },
 }
 
 /// Reads whole-record chunks from a stream.
 pub struct Chunker<R> {
     reader: R,
     buf: Vec<u8>,
+    /// Bytes of `buf` whose bare CRs have been rewritten.
+    normalized: usize,
     next_line: u64,
     next_offset: u64,
     eof: bool,
-    quoting: bool,
+    /// The field delimiter when `"` quotes fields; `None` for unquoted (whitespace) input.
+    quoting: Option<u8>,
+    max_quoted: usize,
+    started: bool,
+}
+
+/// What a scan of the buffer found.
+enum Scan {
+    /// The end of the last (or first) complete record.
+    Cut(usize),
+    /// No complete record yet.
+    NeedMore,
 }
 
 impl<R: Read> Chunker<R> {
-    /// A chunker over `reader`; `quoting` says whether `"` quotes fields.
-    pub fn new(reader: R, quoting: bool) -> Self {
+    /// A chunker over `reader`; `quoting` is the delimiter when `"` quotes fields (`None`: no
+    /// quoting, records end at line ends).
+    pub fn new(reader: R, quoting: Option<u8>) -> Self {
         Chunker {
             reader,
             buf: Vec::new(),
+            normalized: 0,
             next_line: 1,
             next_offset: 0,
             eof: false,
             quoting,
+            max_quoted: DEFAULT_MAX_QUOTED_BYTES,
+            started: false,
         }
+    }
+
+    /// Sets the longest quoted field accepted, in bytes (default 1 MiB).
+    pub fn with_max_quoted_bytes(mut self, max: usize) -> Self {
+        self.max_quoted = max.max(1);
+        self
     }
 
     fn fill_to(&mut self, len: usize) -> std::io::Result<()> {
@@ -57,59 +114,151 @@ impl<R: Read> Chunker<R> {
                 self.eof = true;
             }
         }
+        if !self.started && (self.buf.len() >= 3 || self.eof) {
+            self.started = true;
+            if self.buf.starts_with(b"\xEF\xBB\xBF") {
+                self.buf.drain(..3);
+                self.next_offset = 3;
+            }
+        }
+        self.normalize_line_ends();
         Ok(())
     }
 
-    /// The end of the last (or, with `first_only`, the first) complete record in `buf`.
-    fn boundary(&self, first_only: bool) -> Option<usize> {
-        let b = &self.buf;
-        let mut last = None;
-        if !self.quoting {
-            return if first_only {
-                memchr::memchr(b'\n', b).map(|i| i + 1)
-            } else {
-                memchr::memrchr(b'\n', b).map(|i| i + 1)
-            };
+    /// Rewrites bare CRs to LF in the bytes not yet looked at. A CR that is the last byte
+    /// before more input arrives waits until the next byte is known.
+    fn normalize_line_ends(&mut self) {
+        let b = &mut self.buf;
+        let end = if self.eof {
+            b.len()
+        } else {
+            b.len().saturating_sub(1)
+        };
+        let mut from = self.normalized;
+        while let Some(i) = memchr::memchr(b'\r', &b[from..end]) {
+            let i = from + i;
+            if b.get(i + 1) != Some(&b'\n') {
+                b[i] = b'\n';
+            }
+            from = i + 1;
         }
-        let mut in_quotes = false;
+        self.normalized = end.max(self.normalized);
+    }
+
+    fn line_of(&self, pos: usize) -> u64 {
+        self.next_line + memchr::memchr_iter(b'\n', &self.buf[..pos]).count() as u64
+    }
+
+    fn malformed(&self, open: usize, kind: String) -> ChunkError {
+        let end = (open + 60).min(self.buf.len());
+        ChunkError::Malformed {
+            line: self.line_of(open),
+            kind,
+            excerpt: self.buf[open..end].to_vec(),
+        }
+    }
+
+    /// Finds the end of the last (or, with `first_only`, the first) complete record in the
+    /// normalized part of `buf`, checking the quoting on the way.
+    fn boundary(&self, first_only: bool) -> Result<Scan, ChunkError> {
+        let b = &self.buf[..self.normalized];
+        let Some(delim) = self.quoting else {
+            let cut = if first_only {
+                memchr::memchr(b'\n', b)
+            } else {
+                memchr::memrchr(b'\n', b)
+            };
+            return Ok(cut.map_or(Scan::NeedMore, |i| Scan::Cut(i + 1)));
+        };
+        let at_end = self.eof && self.normalized == self.buf.len();
+        let mut last = None;
+        let mut open: Option<usize> = None;
+        let mut skip_quote = false;
         for i in memchr::memchr2_iter(b'"', b'\n', b) {
-            if b[i] == b'"' {
-                in_quotes = !in_quotes;
-            } else if !in_quotes {
-                last = Some(i + 1);
-                if first_only {
-                    break;
+            if b[i] == b'\n' {
+                if open.is_none() {
+                    last = Some(i + 1);
+                    if first_only {
+                        break;
+                    }
                 }
+                continue;
+            }
+            if skip_quote {
+                skip_quote = false;
+                continue;
+            }
+            match open {
+                None => {
+                    let at_field_start =
+                        i == 0 || matches!(b[i - 1], b'\n' | b'\r') || b[i - 1] == delim;
+                    if at_field_start {
+                        open = Some(i);
+                    }
+                }
+                Some(o) => match b.get(i + 1) {
+                    Some(b'"') => skip_quote = true,
+                    Some(&c) if c == delim || c == b'\n' || c == b'\r' => open = None,
+                    None if at_end => open = None,
+                    None => break,
+                    Some(_) => {
+                        return Err(self.malformed(
+                            o,
+                            "text after the closing quote of a quoted field (a quote inside a \
+                             quoted field is written \"\")"
+                                .into(),
+                        ))
+                    }
+                },
             }
         }
-        last
+        if let Some(o) = open {
+            if at_end {
+                return Err(self.malformed(
+                    o,
+                    "unclosed quote: the quoted field that opens here never ends".into(),
+                ));
+            }
+            if b.len() - o > self.max_quoted {
+                return Err(self.malformed(
+                    o,
+                    format!(
+                        "quoted field longer than {} bytes (an unclosed quote?); raise the \
+                         limit with --max-field-bytes",
+                        self.max_quoted
+                    ),
+                ));
+            }
+        }
+        Ok(last.map_or(Scan::NeedMore, Scan::Cut))
     }
 
     /// The next chunk of about `target` bytes (at least one whole record), or `None` at the end.
-    pub fn next_chunk(&mut self, target: usize) -> std::io::Result<Option<Chunk>> {
+    pub fn next_chunk(&mut self, target: usize) -> Result<Option<Chunk>, ChunkError> {
         self.take(target, false)
     }
 
     /// The next single record (used for the header).
-    pub fn next_record(&mut self) -> std::io::Result<Option<Chunk>> {
+    pub fn next_record(&mut self) -> Result<Option<Chunk>, ChunkError> {
         self.take(64 * 1024, true)
     }
 
-    fn take(&mut self, target: usize, first_only: bool) -> std::io::Result<Option<Chunk>> {
+    fn take(&mut self, target: usize, first_only: bool) -> Result<Option<Chunk>, ChunkError> {
         let mut want = target.max(1);
         loop {
             self.fill_to(want)?;
             if self.buf.is_empty() {
                 return Ok(None);
             }
-            let cut = match self.boundary(first_only) {
-                Some(c) => Some(c),
-                None if self.eof => Some(self.buf.len()),
-                None => None,
+            let cut = match self.boundary(first_only)? {
+                Scan::Cut(c) => Some(c),
+                Scan::NeedMore if self.eof => Some(self.buf.len()),
+                Scan::NeedMore => None,
             };
             if let Some(cut) = cut {
                 let rest = self.buf.split_off(cut);
                 let bytes = std::mem::replace(&mut self.buf, rest);
+                self.normalized = self.normalized.saturating_sub(cut);
                 let first_line = self.next_line;
                 let offset = self.next_offset;
                 self.next_line += memchr::memchr_iter(b'\n', &bytes).count() as u64;
@@ -125,12 +274,62 @@ impl<R: Read> Chunker<R> {
     }
 }
 
+/// A [`Read`] over a [`Chunker`]: the stream's bytes with bare CRs rewritten to LF and the
+/// quoting checked, for readers that hand the bytes to the csv crate themselves (sentiment
+/// comments and corpora). A quoting error becomes an `InvalidData` I/O error whose message
+/// names `path` and the line.
+pub struct CheckedReader<R> {
+    chunker: Chunker<R>,
+    path: std::path::PathBuf,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl<R: Read> CheckedReader<R> {
+    /// Checks `reader` (named `path` in messages) as CSV with `delimiter`.
+    pub fn new(reader: R, delimiter: u8, path: impl Into<std::path::PathBuf>) -> Self {
+        CheckedReader {
+            chunker: Chunker::new(reader, Some(delimiter)),
+            path: path.into(),
+            current: Vec::new(),
+            pos: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for CheckedReader<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos == self.current.len() {
+            match self.chunker.next_chunk(1 << 20) {
+                Ok(Some(c)) => {
+                    self.current = c.bytes;
+                    self.pos = 0;
+                }
+                Ok(None) => return Ok(0),
+                Err(ChunkError::Io(e)) => return Err(e),
+                Err(ChunkError::Malformed {
+                    line,
+                    kind,
+                    excerpt,
+                }) => {
+                    let e = crate::data::InputError::new(&self.path, line, None, "", kind, excerpt);
+                    return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e));
+                }
+            }
+        }
+        let n = out.len().min(self.current.len() - self.pos);
+        out[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn chunks(data: &[u8], target: usize, quoting: bool) -> Vec<(Vec<u8>, u64)> {
-        let mut c = Chunker::new(data, quoting);
+        let mut c = Chunker::new(data, quoting.then_some(b','));
         let mut out = vec![];
         while let Some(ch) = c.next_chunk(target).unwrap() {
             out.push((ch.bytes, ch.first_line));
@@ -161,7 +360,7 @@ mod tests {
 
     #[test]
     fn header_is_first_record() {
-        let mut c = Chunker::new(&b"\"a\nb\",c\n1,2\n"[..], true);
+        let mut c = Chunker::new(&b"\"a\nb\",c\n1,2\n"[..], Some(b','));
         let h = c.next_record().unwrap().unwrap();
         assert_eq!(h.bytes, b"\"a\nb\",c\n");
         let rest = c.next_chunk(100).unwrap().unwrap();

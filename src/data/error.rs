@@ -31,14 +31,7 @@ impl InputError {
         kind: impl Into<String>,
         value: impl AsRef<[u8]>,
     ) -> Self {
-        let text = String::from_utf8_lossy(value.as_ref());
-        let value: String = if text.chars().count() > 80 {
-            let mut s: String = text.chars().take(77).collect();
-            s.push_str("...");
-            s
-        } else {
-            text.into_owned()
-        };
+        let value = escaped_excerpt(value.as_ref(), 80);
         InputError {
             path: path.into(),
             line,
@@ -56,6 +49,44 @@ impl InputError {
             None => format!("{}:{}", self.path.display(), self.line),
         }
     }
+}
+
+/// `bytes` as printable text of at most `max` characters: control characters (line ends, NUL,
+/// escape sequences) are written as `\n`, `\r`, `\t`, `\0` or `\u{..}` and bytes that are not
+/// UTF-8 as `\xNN`, so a message never carries raw binary from the input to the terminal.
+pub fn escaped_excerpt(bytes: &[u8], max: usize) -> String {
+    let mut out = String::new();
+    let mut shown = 0usize;
+    let mut push = |out: &mut String, piece: &str| -> bool {
+        if shown >= max.saturating_sub(3) {
+            out.push_str("...");
+            return false;
+        }
+        out.push_str(piece);
+        shown += piece.chars().count();
+        true
+    };
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            let piece = match c {
+                '\n' => "\\n".to_string(),
+                '\r' => "\\r".to_string(),
+                '\t' => "\\t".to_string(),
+                '\0' => "\\0".to_string(),
+                c if c.is_control() || c == '\u{feff}' => format!("\\u{{{:x}}}", c as u32),
+                c => c.to_string(),
+            };
+            if !push(&mut out, &piece) {
+                return out;
+            }
+        }
+        for b in chunk.invalid() {
+            if !push(&mut out, &format!("\\x{b:02x}")) {
+                return out;
+            }
+        }
+    }
+    out
 }
 
 impl fmt::Display for InputError {

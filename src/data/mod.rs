@@ -7,7 +7,7 @@ pub mod options;
 pub mod reader;
 pub mod time;
 
-pub use error::InputError;
+pub use error::{escaped_excerpt, InputError};
 pub use options::{BadRowPolicy, ColumnMap, Delimiter, InputKind, ReadOptions};
 pub use reader::{ReadReport, Source};
 pub use time::{Cutoff, TimeFormat, TimeParser};

@@ -183,6 +183,9 @@ pub struct ReadOptions {
     pub on_bad_rows: BadRowPolicy,
     /// Column mapping.
     pub columns: ColumnMap,
+    /// The longest quoted field accepted, in bytes (default 1 MiB): a longer one is an error
+    /// naming the line where its quote opened, usually an unclosed quote.
+    pub max_field_bytes: usize,
 }
 
 impl Default for ReadOptions {
@@ -193,6 +196,7 @@ impl Default for ReadOptions {
             time: TimeParser::new(TimeFormat::Rfc3339, 0),
             on_bad_rows: BadRowPolicy::Fail,
             columns: ColumnMap::default(),
+            max_field_bytes: crate::data::chunks::DEFAULT_MAX_QUOTED_BYTES,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! Memory is bounded by one batch of chunks (`BATCH_CHUNKS` × `CHUNK_BYTES`), whatever the file
 //! size. Rows are routed to `SHARDS` shards by a hash of the customer id, and each shard sees its
 //! rows in file order, so a fold per shard gives the same result for any number of threads.
-use crate::data::chunks::{Chunk, Chunker};
+use crate::data::chunks::{Chunk, ChunkError, Chunker};
 use crate::data::options::{BadRowPolicy, Delimiter, InputKind, ReadOptions};
 use crate::data::InputError;
 use crate::{Error, Result};
@@ -19,6 +19,8 @@ pub const SHARDS: usize = 64;
 pub const CHUNK_BYTES: usize = 2 << 20;
 /// Chunks parsed in parallel before their rows are folded.
 pub const BATCH_CHUNKS: usize = 6;
+/// The UTF-8 byte-order mark; allowed only as the first bytes of a file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// How many skipped-row locations are kept for the report.
 pub const MAX_REPORTED_BAD_ROWS: usize = 10;
 
@@ -31,13 +33,36 @@ pub struct Source<'a> {
 }
 
 impl<'a> Source<'a> {
-    /// Opens a file.
+    /// Opens an input: `-` is standard input; a name ending in `.gz` or `.zst` (or a file
+    /// starting with the gzip or zstd magic bytes) is decompressed as it is read.
     pub fn open(path: &Path) -> Result<Source<'static>> {
+        if path.as_os_str() == "-" {
+            return Ok(Source {
+                path: PathBuf::from("<stdin>"),
+                reader: decompress(Box::new(std::io::stdin()), path)?,
+            });
+        }
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         Ok(Source {
             path: path.to_path_buf(),
-            reader: Box::new(file),
+            reader: decompress(Box::new(file), path)?,
         })
+    }
+
+    /// The UTC offset of the first timestamp in the first 64 KiB of the file at `path`
+    /// ([`crate::data::time::sniff_utc_offset`]); `None` for standard input (which cannot be
+    /// read twice) and for data whose timestamps carry no offset.
+    pub fn sniff_utc_offset(path: &Path) -> Result<Option<i32>> {
+        if path.as_os_str() == "-" {
+            return Ok(None);
+        }
+        let mut s = Source::open(path)?;
+        let mut buf = Vec::with_capacity(1 << 16);
+        (&mut s.reader)
+            .take(1 << 16)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::io(path, e))?;
+        Ok(crate::data::time::sniff_utc_offset(&buf))
     }
 
     /// Reads from an in-memory buffer (tests, stdin already read).
@@ -46,6 +71,21 @@ impl<'a> Source<'a> {
             path: name.into(),
             reader: Box::new(bytes),
         }
+    }
+}
+
+/// Wraps `reader` in a gzip or zstd decoder when its first bytes are that format's magic
+/// number (so `orders.csv.gz`, `orders.csv.zst` and compressed stdin are read transparently).
+fn decompress(reader: Box<dyn Read + Send>, path: &Path) -> Result<Box<dyn Read + Send>> {
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
+    let head = std::io::BufRead::fill_buf(&mut reader).map_err(|e| Error::io(path, e))?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(reader)))
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        let d = zstd::stream::read::Decoder::with_buffer(reader).map_err(|e| Error::io(path, e))?;
+        Ok(Box::new(d))
+    } else {
+        Ok(Box::new(reader))
     }
 }
 
@@ -168,7 +208,7 @@ struct Layout {
 }
 
 fn split_fields(line: &[u8]) -> Vec<&[u8]> {
-    line.split(|b| *b == b' ' || *b == b'\t' || *b == b'\r')
+    line.split(|b| matches!(*b, b' ' | b'\t' | b'\r' | b'\n'))
         .filter(|f| !f.is_empty())
         .collect()
 }
@@ -214,6 +254,24 @@ fn resolve_layout(
         for spec in specs {
             let want = opts.columns.source_name(spec.name);
             let found = names.iter().position(|n| n == want);
+            if let Some(first) = found {
+                if let Some(again) = names.iter().skip(first + 1).position(|n| n == want) {
+                    return Err(InputError::new(
+                        path,
+                        1,
+                        Some(first + 2 + again),
+                        want,
+                        format!(
+                            "duplicate column name in the header (also column {}): which one \
+                             to read is ambiguous; rename one, or --map `{}` to another column",
+                            first + 1,
+                            spec.name
+                        ),
+                        names.join(","),
+                    )
+                    .into());
+                }
+            }
             if found.is_none() && (spec.required || opts.columns.is_mapped(spec.name)) {
                 let label = if want == spec.name {
                     format!("`{}`", spec.name)
@@ -304,6 +362,7 @@ impl<'a, P> ChunkParser<'a, P> {
         line: u64,
         fields: &Fields<'_>,
         chunk_is_utf8: bool,
+        chunk_has_bom: bool,
     ) -> std::result::Result<(), InputError> {
         if fields.len() != self.layout.width {
             let joined: Vec<u8> = (0..fields.len())
@@ -329,6 +388,17 @@ impl<'a, P> ChunkParser<'a, P> {
                 return Err(self.column_error(line, i, "invalid UTF-8", f));
             }
         }
+        for i in (0..fields.len()).filter(|_| chunk_has_bom) {
+            let f = fields.raw(i);
+            if memchr::memmem::find(f, BOM).is_some() {
+                return Err(self.column_error(
+                    line,
+                    i,
+                    "byte-order mark (U+FEFF) inside the data (files with a BOM concatenated?)",
+                    f,
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -342,25 +412,27 @@ where
     fn record(
         &self,
         line: &mut dyn FnMut() -> u64,
-        chunk_is_utf8: bool,
+        (chunk_is_utf8, chunk_has_bom): (bool, bool),
         fields: &Fields<'_>,
         out: &mut ParsedChunk<T>,
     ) -> bool {
         out.rows += 1;
-        let result = self.check(0, fields, chunk_is_utf8).and_then(|()| {
-            let id = fields.get(self.id_column).unwrap_or(b"").trim_ascii();
-            if id.is_empty() {
-                let file_col = self.layout.columns[self.id_column].unwrap_or(0);
-                return Err(self.column_error(0, file_col, "empty customer_id", id));
-            }
-            match (self.parse)(fields) {
-                Ok(v) => Ok(v.map(|v| (id, v))),
-                Err(fe) => {
-                    let file_col = self.layout.columns[fe.column].unwrap_or(0);
-                    Err(self.column_error(0, file_col, fe.kind, fields.raw(file_col)))
+        let result = self
+            .check(0, fields, chunk_is_utf8, chunk_has_bom)
+            .and_then(|()| {
+                let id = fields.get(self.id_column).unwrap_or(b"").trim_ascii();
+                if id.is_empty() {
+                    let file_col = self.layout.columns[self.id_column].unwrap_or(0);
+                    return Err(self.column_error(0, file_col, "empty customer_id", id));
                 }
-            }
-        });
+                match (self.parse)(fields) {
+                    Ok(v) => Ok(v.map(|v| (id, v))),
+                    Err(fe) => {
+                        let file_col = self.layout.columns[fe.column].unwrap_or(0);
+                        Err(self.column_error(0, file_col, fe.kind, fields.raw(file_col)))
+                    }
+                }
+            });
         match result {
             Ok(Some((id, value))) => {
                 let start = out.ids.len() as u32;
@@ -407,6 +479,8 @@ where
         };
         let columns = &self.layout.columns;
         let chunk_is_utf8 = std::str::from_utf8(&chunk.bytes).is_ok();
+        let chunk_has_bom = memchr::memmem::find(&chunk.bytes, BOM).is_some();
+        let flags = (chunk_is_utf8, chunk_has_bom);
         match delimiter {
             Delimiter::Byte(d) => {
                 let mut r = csv::ReaderBuilder::new()
@@ -450,7 +524,7 @@ where
                         record: Record::Csv(&rec),
                         columns,
                     };
-                    if !self.record(&mut || line_at(byte), chunk_is_utf8, &fields, &mut out) {
+                    if !self.record(&mut || line_at(byte), flags, &fields, &mut out) {
                         break;
                     }
                 }
@@ -466,7 +540,7 @@ where
                         columns,
                     };
                     let line = chunk.first_line + i as u64;
-                    if !self.record(&mut || line, chunk_is_utf8, &fields, &mut out) {
+                    if !self.record(&mut || line, flags, &fields, &mut out) {
                         break;
                     }
                 }
@@ -496,18 +570,27 @@ where
     F: FnMut(&[ParsedChunk<T>]),
 {
     let Source { path, reader } = source;
-    let quoting = matches!(opts.delimiter, Delimiter::Byte(_));
-    let mut chunker = Chunker::new(reader, quoting);
-    let io_err = |e: std::io::Error| Error::io(&path, e);
+    let quoting = match opts.delimiter {
+        Delimiter::Byte(d) => Some(d),
+        Delimiter::Whitespace => None,
+    };
+    let mut chunker = Chunker::new(reader, quoting).with_max_quoted_bytes(opts.max_field_bytes);
+    let chunk_err = |e: ChunkError| -> Error {
+        match e {
+            ChunkError::Io(e) => Error::io(&path, e),
+            ChunkError::Malformed {
+                line,
+                kind,
+                excerpt,
+            } => InputError::new(&path, line, None, "", kind, excerpt).into(),
+        }
+    };
     let mut first = loop {
-        match chunker.next_record().map_err(io_err)? {
+        match chunker.next_record().map_err(chunk_err)? {
             None => {
                 return Err(InputError::new(&path, 1, None, "", "file is empty", "").into());
             }
-            Some(mut c) => {
-                if c.offset == 0 && c.bytes.starts_with(b"\xEF\xBB\xBF") {
-                    c.bytes.drain(..3);
-                }
+            Some(c) => {
                 if c.bytes.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
@@ -540,7 +623,7 @@ where
     let mut done = false;
     while !done {
         while pending.len() < BATCH_CHUNKS {
-            match chunker.next_chunk(CHUNK_BYTES).map_err(io_err)? {
+            match chunker.next_chunk(CHUNK_BYTES).map_err(chunk_err)? {
                 Some(c) => {
                     bytes_read += c.bytes.len() as u64;
                     pending.push(c);

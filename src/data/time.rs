@@ -233,6 +233,58 @@ fn parse_rfc3339(b: &[u8], offset: i64) -> Option<i64> {
     Some(local - zone)
 }
 
+/// The UTC offset (seconds) carried by the first timestamp with a time of day in `sample`
+/// (the start of an input file): `Some(28800)` for `2025-01-02T10:00:00+08:00`, `Some(0)` for a
+/// trailing `Z`, `None` when that first timestamp has no offset or there is no timestamp with
+/// a time of day (dates only). `ltv` counts days in this offset when `--utc-offset` is not
+/// given.
+pub fn sniff_utc_offset(sample: &[u8]) -> Option<i32> {
+    let d = |b: Option<&u8>| b.is_some_and(u8::is_ascii_digit);
+    let digits = |at: usize, n: usize| (at..at + n).all(|k| d(sample.get(k)));
+    let mut i = 0;
+    while i + 16 <= sample.len() {
+        // YYYY-MM-DD[T ]HH:MM
+        let ok = digits(i, 4)
+            && sample[i + 4] == b'-'
+            && digits(i + 5, 2)
+            && sample[i + 7] == b'-'
+            && digits(i + 8, 2)
+            && matches!(sample[i + 10], b'T' | b' ')
+            && digits(i + 11, 2)
+            && sample[i + 13] == b':'
+            && digits(i + 14, 2);
+        if !ok {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 16;
+        if sample.get(j) == Some(&b':') && digits(j + 1, 2) {
+            j += 3;
+            if sample.get(j) == Some(&b'.') {
+                j += 1;
+                while d(sample.get(j)) {
+                    j += 1;
+                }
+            }
+        }
+        return match sample.get(j) {
+            Some(b'Z') | Some(b'z') => Some(0),
+            Some(b'+') | Some(b'-') => {
+                let len = sample[j + 1..]
+                    .iter()
+                    .take(5)
+                    .take_while(|c| c.is_ascii_digit() || **c == b':')
+                    .count();
+                std::str::from_utf8(&sample[j..j + 1 + len])
+                    .ok()
+                    .and_then(parse_utc_offset)
+            }
+            _ => None,
+        };
+    }
+    None
+}
+
 /// Parses a UTC offset such as `+08:00`, `-0530`, `Z` or `+8` into seconds east of UTC.
 pub fn parse_utc_offset(text: &str) -> Option<i32> {
     let t = text.trim();

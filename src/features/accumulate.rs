@@ -100,6 +100,38 @@ pub struct Frame {
     pub label_end: i64,
     /// Calendar.
     pub time: TimeParser,
+    /// The latest order or event instant after the cutoff seen so far (shared by the parser
+    /// threads; [`i64::MIN`] when there is none).
+    pub last_after_cutoff: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Frame {
+    /// A frame for the cutoff `cutoff_end`, label end `label_end` and calendar `time`.
+    pub fn new(cutoff_end: i64, label_end: i64, time: TimeParser) -> Frame {
+        Frame {
+            cutoff_end,
+            label_end,
+            time,
+            last_after_cutoff: std::sync::Arc::new(std::sync::atomic::AtomicI64::new(i64::MIN)),
+        }
+    }
+
+    /// Records an instant after the cutoff (cheap when it is not a new maximum: one load).
+    #[inline]
+    fn saw_after_cutoff(&self, ts: i64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if ts > self.last_after_cutoff.load(Relaxed) {
+            self.last_after_cutoff.fetch_max(ts, Relaxed);
+        }
+    }
+
+    /// The latest order or event instant after the cutoff, if any.
+    pub fn last_after_cutoff(&self) -> Option<i64> {
+        let v = self
+            .last_after_cutoff
+            .load(std::sync::atomic::Ordering::Relaxed);
+        (v != i64::MIN).then_some(v)
+    }
 }
 
 /// Rolling windows of order features, in days.
@@ -236,6 +268,23 @@ struct Extra {
     /// Net refunds per day on days before the first purchase day (or with no purchase yet):
     /// they join the first purchase day's net if a purchase later lands on one of them.
     early_refunds: Vec<(i32, i64)>,
+    /// A money sum of this customer left the `i64` range (the build fails, naming it).
+    overflowed: bool,
+}
+
+/// `*acc += v`, saturating; false when the exact sum does not fit.
+#[inline]
+fn add_money(acc: &mut i64, v: i64) -> bool {
+    match acc.checked_add(v) {
+        Some(s) => {
+            *acc = s;
+            true
+        }
+        None => {
+            *acc = if v > 0 { i64::MAX } else { i64::MIN };
+            false
+        }
+    }
 }
 
 const NO_TS_MIN: i64 = i64::MAX;
@@ -352,9 +401,24 @@ impl CustomerAcc {
         (self.last_purchase != NO_TS_MAX).then_some(self.last_purchase)
     }
 
-    /// Net spend (purchases minus refunds).
+    /// Net spend (purchases minus refunds); saturating, see [`CustomerAcc::money_overflowed`].
     pub fn spend_total(&self) -> i64 {
-        self.purchase_amount.wrapping_sub(self.refund_amount)
+        self.purchase_amount.saturating_sub(self.refund_amount)
+    }
+
+    /// Whether one of the customer's money sums left the exact `i64` fixed-point range (about
+    /// ±922 trillion currency units); its numbers are then not exact and the build fails.
+    pub fn money_overflowed(&self) -> bool {
+        self.extra.as_ref().is_some_and(|e| e.overflowed)
+            || self
+                .purchase_amount
+                .checked_sub(self.refund_amount)
+                .is_none()
+    }
+
+    #[cold]
+    fn mark_overflow(&mut self) {
+        self.extra_mut().overflowed = true;
     }
 
     /// Distinct purchase days at or before the cutoff, ascending.
@@ -401,7 +465,11 @@ impl CustomerAcc {
         let first = self.purchase_days.first().copied();
         if amount >= 0 {
             match first {
-                Some(f) if day == f => self.first_day_net += amount,
+                Some(f) if day == f => {
+                    if !add_money(&mut self.first_day_net, amount) {
+                        self.mark_overflow();
+                    }
+                }
                 Some(f) if day > f => match self.purchase_days.last() {
                     Some(&l) if l == day => {}
                     Some(&l) if l < day => self.purchase_days.push(day),
@@ -416,7 +484,9 @@ impl CustomerAcc {
                     let mut net = amount;
                     if let Some(e) = self.extra.as_mut() {
                         if let Some(i) = e.early_refunds.iter().position(|r| r.0 == day) {
-                            net += e.early_refunds.swap_remove(i).1;
+                            if !add_money(&mut net, e.early_refunds.swap_remove(i).1) {
+                                e.overflowed = true;
+                            }
                         }
                     }
                     self.first_day_net = net;
@@ -425,12 +495,20 @@ impl CustomerAcc {
             }
         } else {
             match first {
-                Some(f) if day == f => self.first_day_net += amount,
+                Some(f) if day == f => {
+                    if !add_money(&mut self.first_day_net, amount) {
+                        self.mark_overflow();
+                    }
+                }
                 Some(f) if day > f => {}
                 _ => {
                     let e = self.extra_mut();
                     match e.early_refunds.iter_mut().find(|r| r.0 == day) {
-                        Some(r) => r.1 += amount,
+                        Some(r) => {
+                            if !add_money(&mut r.1, amount) {
+                                e.overflowed = true;
+                            }
+                        }
                         None => e.early_refunds.push((day, amount)),
                     }
                 }
@@ -454,27 +532,34 @@ impl CustomerAcc {
             }
             let day = day32(frame, ts);
             self.see_day(day);
+            let mut exact = true;
             if amount >= 0 {
                 self.orders_total += 1;
-                self.purchase_amount += amount;
+                exact &= add_money(&mut self.purchase_amount, amount);
                 self.first_purchase = self.first_purchase.min(ts);
                 self.last_purchase = self.last_purchase.max(ts);
             } else {
-                self.refund_amount -= amount;
+                exact &= add_money(&mut self.refund_amount, -amount);
             }
             self.add_day(day, amount);
             for (i, w) in ORDER_WINDOWS_DAYS.iter().enumerate() {
                 if ts >= frame.cutoff_end - w * SECONDS_PER_DAY {
                     self.orders_w[i] += u32::from(amount >= 0);
-                    self.spend_w[i] += amount;
+                    exact &= add_money(&mut self.spend_w[i], amount);
                 }
+            }
+            if !exact {
+                self.mark_overflow();
             }
         } else if ts < frame.label_end {
             if key != 0 && !keys.insert(customer, key, true) {
                 return;
             }
             let f = self.future.get_or_insert_with(Default::default);
-            f.spend += amount;
+            if !add_money(&mut f.spend, amount) {
+                self.mark_overflow();
+            }
+            let f = self.future.get_or_insert_with(Default::default);
             if amount >= 0 {
                 f.orders += 1;
                 let day = day32(frame, ts);
@@ -548,8 +633,11 @@ pub fn parse_order(frame: &Frame, f: &Fields<'_>) -> Result<Option<OrderRow>, Fi
         column: 2,
         kind: "not a number",
     })?;
-    if ts >= frame.label_end {
-        return Ok(None);
+    if ts >= frame.cutoff_end {
+        frame.saw_after_cutoff(ts);
+        if ts >= frame.label_end {
+            return Ok(None);
+        }
     }
     let key = f.get(3).map_or(0, |id| order_key(id, amount < 0));
     Ok(Some(OrderRow { ts, amount, key }))
@@ -560,6 +648,7 @@ pub fn parse_order(frame: &Frame, f: &Fields<'_>) -> Result<Option<OrderRow>, Fi
 pub fn parse_event(frame: &Frame, f: &Fields<'_>) -> Result<Option<EventRow>, FieldError> {
     let ts = timestamp(frame, f, 1)?;
     if ts >= frame.cutoff_end {
+        frame.saw_after_cutoff(ts);
         return Ok(None);
     }
     let kind = EventKind::parse(f.get(2).unwrap_or(b""));

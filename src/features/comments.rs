@@ -13,7 +13,8 @@ pub struct CommentRow {
     ts: i64,
     score: Option<f64>,
     negative: bool,
-    rating: Option<u8>,
+    /// Rating in hundredths (100–500).
+    rating: Option<u16>,
 }
 
 /// Parses a comments.csv record (customer_id, created_at, text, rating?) and scores its text;
@@ -33,15 +34,14 @@ pub fn parse_comment(
     let rating = match f.get(3).map(<[u8]>::trim_ascii) {
         None | Some(b"") => None,
         Some(r) => {
-            let v: f64 = std::str::from_utf8(r)
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .filter(|v: &f64| (1.0..=5.0).contains(v))
+            // Kept exactly in hundredths (4.5 stays 4.5): 1 to 5 with at most two decimals.
+            let units = crate::data::amount::parse_amount(r)
+                .filter(|u| (10_000..=50_000).contains(u) && u % 100 == 0)
                 .ok_or(FieldError {
                     column: 3,
-                    kind: "rating is not a number from 1 to 5",
+                    kind: "rating is not a number from 1 to 5 with at most two decimals",
                 })?;
-            Some(v.round() as u8)
+            Some((units / 100) as u16)
         }
     };
     if ts >= frame.cutoff_end {
@@ -70,7 +70,8 @@ pub struct CommentAcc {
     negative: u32,
     last: Option<(i64, Option<f64>)>,
     first_ts: Option<i64>,
-    rating_sum: u32,
+    /// Sum of ratings in hundredths.
+    rating_sum: u64,
     rating_n: u32,
 }
 
@@ -92,7 +93,7 @@ impl CommentAcc {
         }
         self.first_ts = Some(self.first_ts.map_or(row.ts, |f| f.min(row.ts)));
         if let Some(r) = row.rating {
-            self.rating_sum += u32::from(r);
+            self.rating_sum += u64::from(r);
             self.rating_n += 1;
         }
     }
@@ -113,7 +114,7 @@ impl CommentAcc {
             negative_share: (self.scored > 0)
                 .then(|| f64::from(self.negative) / f64::from(self.scored)),
             rating_mean: (self.rating_n > 0)
-                .then(|| f64::from(self.rating_sum) / f64::from(self.rating_n)),
+                .then(|| self.rating_sum as f64 / 100.0 / f64::from(self.rating_n)),
             days_since_last_comment: self.last.map(|(t, _)| cutoff_day - frame.time.day_of(t)),
         }
     }

@@ -315,6 +315,7 @@ impl FeatureBuild {
     /// The whole table in memory.
     pub fn into_table(self) -> FeatureTable {
         let rows = self.rows(0..self.order.len());
+        let label_shortfall = self.label_shortfall();
         FeatureTable {
             rows,
             cutoff_end: self.frame.cutoff_end,
@@ -322,7 +323,27 @@ impl FeatureBuild {
             time: self.frame.time,
             report: self.report,
             has_comments: self.comments.is_some(),
+            label_shortfall,
         }
+    }
+
+    /// With a label, whether the data reaches the label window's last calendar day (an order
+    /// or event on that day or later); `Some` names both dates when it does not.
+    pub fn label_shortfall(&self) -> Option<table::LabelShortfall> {
+        self.params.horizon_days?;
+        let f = &self.frame;
+        let window_last = f.label_end - 1;
+        let last = f.last_after_cutoff();
+        if last.is_some_and(|l| f.time.day_of(l) >= f.time.day_of(window_last)) {
+            return None;
+        }
+        Some(table::LabelShortfall {
+            window_end: f.time.format(window_last),
+            last: last.map_or_else(
+                || "no order or event after the cutoff".to_string(),
+                |l| f.time.format(l),
+            ),
+        })
     }
 }
 
@@ -355,11 +376,11 @@ pub fn fold_features(
         }
     }
     let cutoff_end = params.cutoff.end_exclusive;
-    let frame = Frame {
+    let frame = Frame::new(
         cutoff_end,
-        label_end: cutoff_end + params.horizon_days.unwrap_or(0) * SECONDS_PER_DAY,
-        time: opts.time.clone(),
-    };
+        cutoff_end + params.horizon_days.unwrap_or(0) * SECONDS_PER_DAY,
+        opts.time.clone(),
+    );
     let mut shards: Shards = (0..SHARDS).map(|_| Shard::default()).collect();
     let mut report = ReadReport::default();
     let done = std::sync::atomic::AtomicU64::new(0);
@@ -401,7 +422,25 @@ pub fn fold_features(
         report.merge(r);
         Ok(())
     };
+    let orders_path = inputs.orders.path.clone();
     read(inputs.orders, InputKind::Orders, &mut shards)?;
+    // Money sums are exact or the build fails: the first customer (in shard order) whose
+    // sums left the fixed-point range is named.
+    for s in &shards {
+        let hit = s
+            .accs
+            .blocks
+            .iter()
+            .flatten()
+            .position(CustomerAcc::money_overflowed);
+        if let Some(i) = hit {
+            return Err(Error::AmountOverflow {
+                path: orders_path,
+                customer: String::from_utf8_lossy(s.id(i)).into_owned(),
+                limit: crate::data::amount::format_amount(i64::MAX),
+            });
+        }
+    }
     // Order ids are only needed while orders are read.
     for s in &mut shards {
         s.keys = Default::default();

@@ -401,6 +401,29 @@ pub struct FeatureTable {
     pub report: ReadReport,
     /// Whether comments were read (the comment columns exist).
     pub has_comments: bool,
+    /// Set when labels were built over a window the data does not reach.
+    pub label_shortfall: Option<LabelShortfall>,
+}
+
+/// A label window that ends after the data does: its labels would count missing data as no
+/// purchases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelShortfall {
+    /// The last instant of the label window (RFC 3339).
+    pub window_end: String,
+    /// The latest order or event instant after the cutoff (RFC 3339), or a note that there is
+    /// none.
+    pub last: String,
+}
+
+impl LabelShortfall {
+    /// The error a train, evaluate or run reports unless a partial window is allowed.
+    pub fn to_error(&self) -> crate::Error {
+        crate::Error::PartialLabelWindow {
+            window_end: self.window_end.clone(),
+            last: self.last.clone(),
+        }
+    }
 }
 
 /// The columns written: features, comment columns if `comments`, then labels if `label`.

@@ -190,7 +190,7 @@ impl BgNbdParams {
                 iterations: out.iterations,
                 detail: format!(
                     "{}; last r = {:.6}, alpha = {:.6}, a = {:.6}, b = {:.6}, max |gradient| = {:.3e}; \
-                     hint: try a penalizer such as 0.001 or more iterations",
+                     hint: pass `--penalizer 0.001` (or larger) to `ltv train`, or choose another --model; BG/NBD needs enough repeat buyers",
                     out.message,
                     params[0],
                     params[1] / scale,

@@ -22,6 +22,10 @@ pub struct ModelScore {
     /// Why it could not be fitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why `auto` did not pick it although it was fitted (implausible out-of-fold totals or
+    /// RMSE).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
 }
 
 /// Everything a model file holds.
@@ -62,6 +66,55 @@ pub struct ModelFile {
     pub btyd: Option<Btyd>,
     /// The churn classifier (buys again in the horizon or not).
     pub churn: Option<FittedChurn>,
+    /// Which optional inputs the model was trained with; scoring and evaluation need the same
+    /// ones (features of a missing input would silently be zeros). Absent in older files.
+    #[serde(default)]
+    pub trained_with: TrainedInputs,
+}
+
+/// The optional inputs a model was trained with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainedInputs {
+    /// events.csv was given.
+    pub events: bool,
+    /// customers.csv was given.
+    pub customers: bool,
+    /// comments.csv was given.
+    pub comments: bool,
+}
+
+impl TrainedInputs {
+    /// The inputs present in `inputs`.
+    pub fn of(inputs: &crate::features::Inputs<'_>) -> TrainedInputs {
+        TrainedInputs {
+            events: inputs.events.is_some(),
+            customers: inputs.customers.is_some(),
+            comments: inputs.comments.is_some(),
+        }
+    }
+
+    /// Fails when `given` lacks an input the model was trained with, naming its flag.
+    pub fn check_given(&self, given: TrainedInputs) -> Result<()> {
+        for (needed, present, flag, what) in [
+            (self.events, given.events, "--events", "interaction events"),
+            (
+                self.customers,
+                given.customers,
+                "--customers",
+                "the customers file",
+            ),
+            (self.comments, given.comments, "--comments", "comments"),
+        ] {
+            if needed && !present {
+                return Err(Error::MissingInput(format!(
+                    "the model was trained with {what}: pass {flag} (without it those \
+                     features would be zeros and every prediction would change)"
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl ModelFile {

@@ -163,7 +163,7 @@ impl GammaGammaParams {
                 model: "Gamma-Gamma".into(),
                 iterations: out.iterations,
                 detail: format!(
-                    "{}; last p = {:.6}, q = {:.6}, v = {:.6}; hint: try a penalizer such as 0.001",
+                    "{}; last p = {:.6}, q = {:.6}, v = {:.6}; hint: pass `--penalizer 0.001` (or larger) to `ltv train`, or choose another --model",
                     out.message, params[0], params[1], params[2]
                 ),
             });

@@ -27,15 +27,17 @@ pub struct CommentsReport {
     pub unknown_lang_rows: u64,
 }
 
-/// Scores `input` (a comments CSV) into `output` with `scorer`.
+/// Scores `input` (a comments CSV; `-` is standard input, `.gz`/`.zst` are decompressed) into
+/// `output` with `scorer`; `None` or `-` writes standard output.
 pub fn score_comments_csv(
     input: &Path,
-    output: &Path,
+    output: Option<&Path>,
     scorer: &SentimentScorer,
 ) -> Result<CommentsReport> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .from_path(input)
-        .map_err(|e| csv_error(input, e))?;
+    let source = crate::data::Source::open(input)?;
+    let input = source.path.as_path();
+    let checked = crate::data::chunks::CheckedReader::new(source.reader, b',', input);
+    let mut rdr = csv::ReaderBuilder::new().from_reader(checked);
     let headers = rdr.byte_headers().map_err(|e| csv_error(input, e))?.clone();
     let col = |name: &str| {
         headers
@@ -57,7 +59,9 @@ pub fn score_comments_csv(
     };
     let (ci, ti, xi) = (col("customer_id")?, col("created_at")?, col("text")?);
     let mut report = CommentsReport::default();
-    crate::io_util::write_atomic(output, |w| {
+    let out_name = output.unwrap_or(Path::new("<stdout>"));
+    let mut body = |w: &mut dyn std::io::Write| -> Result<()> {
+        let output = out_name;
         let mut wtr = csv::Writer::from_writer(w);
         let io = |e: csv::Error| match e.into_kind() {
             csv::ErrorKind::Io(io) => Error::io(output, io),
@@ -119,7 +123,16 @@ pub fn score_comments_csv(
         }
         wtr.flush().map_err(|e| Error::io(output, e))?;
         Ok(())
-    })?;
+    };
+    match output {
+        Some(p) if p.as_os_str() != "-" => crate::io_util::write_atomic(p, body)?,
+        _ => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            body(&mut w)?;
+            std::io::Write::flush(&mut w).map_err(|e| Error::io(out_name, e))?;
+        }
+    }
     Ok(report)
 }
 
@@ -142,7 +155,7 @@ mod tests {
         let i = dir.path().join("comments.csv");
         let o = dir.path().join("out.csv");
         std::fs::write(&i, input).unwrap();
-        let r = score_comments_csv(&i, &o, SentimentScorer::shared())?;
+        let r = score_comments_csv(&i, Some(&o), SentimentScorer::shared())?;
         Ok((std::fs::read_to_string(&o).unwrap(), r))
     }
 

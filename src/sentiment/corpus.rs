@@ -46,9 +46,9 @@ pub fn read_labelled_csv(
     label_column: &str,
     positive_label: &str,
 ) -> Result<Vec<LabelledText>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .from_path(path)
-        .map_err(|e| csv_error(path, e))?;
+    let source = crate::data::Source::open(path)?;
+    let checked = crate::data::chunks::CheckedReader::new(source.reader, b',', path);
+    let mut rdr = csv::ReaderBuilder::new().from_reader(checked);
     let headers = rdr.byte_headers().map_err(|e| csv_error(path, e))?.clone();
     let col = |name: &str| {
         headers
@@ -93,7 +93,10 @@ pub fn read_labelled_csv(
 pub(crate) fn csv_error(path: &Path, e: csv::Error) -> Error {
     let line = e.position().map_or(0, |p| p.line());
     match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::io(path, io),
+        csv::ErrorKind::Io(io) => match io.get_ref().and_then(|e| e.downcast_ref::<InputError>()) {
+            Some(located) => Error::Input(located.clone()),
+            None => Error::io(path, io),
+        },
         kind => Error::Input(InputError {
             column_index: None,
             path: path.to_path_buf(),

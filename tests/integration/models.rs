@@ -373,7 +373,13 @@ fn streamed_score_equals_the_table_path_with_comments() {
 
     let model = ltv::models::file::ModelFile::load(&dir.path().join("m.json")).unwrap();
     assert!(model.feature_names.iter().any(|n| n == "sentiment_mean"));
-    let read = ltv::data::ReadOptions::default();
+    // The CLI counts days in the offset the data carries (+08:00 here) when none is given.
+    let offset = ltv::data::Source::sniff_utc_offset(&ex("orders.csv")).unwrap();
+    assert_eq!(offset, Some(8 * 3600));
+    let read = ltv::data::ReadOptions {
+        time: ltv::data::TimeParser::new(ltv::data::TimeFormat::Rfc3339, 8 * 3600),
+        ..ltv::data::ReadOptions::default()
+    };
     let open = |f: &str| ltv::data::Source::open(&ex(f)).unwrap();
     let inputs = ltv::features::Inputs {
         orders: open("orders.csv"),

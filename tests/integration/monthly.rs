@@ -110,9 +110,10 @@ fn minimal_config_runs_with_env_overrides() {
     }
     let m = metrics(d.path(), "2025-06");
     assert_eq!(m["challenger_model"], "tree");
-    assert_eq!(m["as_of"], "2025-06-30T23:59:59+00:00");
+    // No `utc_offset` in the config: days count in the +08:00 the example timestamps carry.
+    assert_eq!(m["as_of"], "2025-06-30T23:59:59+08:00");
     // Training cutoff = as_of − 90 days, so the label is observed by the end of June.
-    assert_eq!(m["training_cutoff"], "2025-04-01T23:59:59+00:00");
+    assert_eq!(m["training_cutoff"], "2025-04-01T23:59:59+08:00");
     assert_eq!(m["promoted"], true);
     assert_eq!(
         std::fs::read_to_string(d.path().join("runs/champion.txt")).unwrap(),
@@ -128,7 +129,13 @@ fn minimal_config_runs_with_env_overrides() {
     let a = rows.iter().filter(|r| r[t] == "A").count();
     assert_eq!(m["tiers"]["counts"]["A"], a);
     assert!(d.path().join("runs/tiers/tiers-2025-06.csv").exists());
-    assert!(!d.path().join("runs/.lock").exists());
+    // The lock file stays, released and without a pid.
+    let lock = std::fs::File::open(d.path().join("runs/.lock")).unwrap();
+    lock.try_lock().expect("the run released its lock");
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("runs/.lock")).unwrap(),
+        ""
+    );
 }
 
 #[test]
@@ -219,7 +226,8 @@ fn kill_at(stage: &str) {
         "partial month after kill at {stage}"
     );
     let after = snapshot(&d.path().join("runs"));
-    for (k, v) in &before {
+    // Every output is as before; only `.lock` holds the killed run's pid (no longer locked).
+    for (k, v) in before.iter().filter(|(k, _)| k.as_str() != ".lock") {
         assert!(after.get(k) == Some(v), "{k} changed by a killed run");
     }
     // The stale lock and temp directory do not block the next run, which cleans them up.
@@ -229,7 +237,7 @@ fn kill_at(stage: &str) {
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
+        .filter(|n| n.starts_with('.') && n != ".lock")
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
@@ -249,14 +257,19 @@ fn lock_held_by_a_live_process_exits_3() {
     let d = tempfile::tempdir().unwrap();
     setup(d.path(), "");
     std::fs::create_dir_all(d.path().join("runs")).unwrap();
-    std::fs::write(
-        d.path().join("runs/.lock"),
-        format!("{}\n", std::process::id()),
-    )
-    .unwrap();
+    // This test process holds the OS lock, as a running `ltv run` would.
+    let held = std::fs::File::create(d.path().join("runs/.lock")).unwrap();
+    held.lock().unwrap();
+    std::io::Write::write_all(&mut &held, format!("{}\n", std::process::id()).as_bytes()).unwrap();
     let r = run_month(d.path(), "2025-06");
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains(".lock"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("process {}", std::process::id())),
+        "{}",
+        r.stderr
+    );
     assert!(!d.path().join("runs/2025-06").exists());
     let p = ltv(d.path(), &["model", "promote", "--month", "2025-05", "-q"]);
     assert_eq!(p.code, 3, "{}", p.stderr);

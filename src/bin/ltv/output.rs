@@ -19,18 +19,18 @@ pub fn quiet() -> bool {
 /// `head` went away), 1 for user or data errors, 2 for internal errors.
 pub fn report_error(err: &anyhow::Error) -> i32 {
     for cause in err.chain() {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::BrokenPipe {
-                return 0;
-            }
+        let io = match cause.downcast_ref::<ltv::Error>() {
+            Some(ltv::Error::Io { cause, .. }) => Some(cause),
+            _ => cause.downcast_ref::<std::io::Error>(),
+        };
+        if io.is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
+            return 0;
         }
     }
     eprintln!("error: {err:#}");
     let internal = err.chain().any(|c| {
-        matches!(
-            c.downcast_ref::<ltv::Error>(),
-            Some(ltv::Error::NotConverged { .. }) | Some(ltv::Error::Fit(_))
-        )
+        c.downcast_ref::<ltv::Error>()
+            .is_some_and(ltv::Error::is_internal)
     });
     if internal {
         2
@@ -72,6 +72,12 @@ pub fn report_skipped(report: &ltv::data::ReadReport, _quiet: bool) {
     for e in &report.first_bad_rows {
         eprintln!("  {e}");
     }
+}
+
+/// Refuses (exit 1) an output that is the same file as one of the inputs, before any work.
+pub fn guard(output: &std::path::Path, inputs: &[&std::path::Path]) -> anyhow::Result<()> {
+    ltv::io_util::ensure_not_input(output, inputs)?;
+    Ok(())
 }
 
 /// Writes to `path` atomically, or to stdout when `path` is absent or `-`.
@@ -133,6 +139,11 @@ pub fn comparison_table(
                 r.model.name(),
                 r.error.as_deref().unwrap_or("")
             )),
+        }
+    }
+    for r in rows {
+        if let Some(why) = &r.rejected {
+            s.push_str(&format!("not chosen: {}: {why}\n", r.model.name()));
         }
     }
     s.trim_end().to_string()

@@ -1,6 +1,6 @@
 //! Flags shared by the commands that read customer data, and their resolution into library
 //! options (the one place where flags become typed settings).
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use ltv::data::time::{parse_duration_days, parse_utc_offset};
 use ltv::data::{
     BadRowPolicy, ColumnMap, Cutoff, Delimiter, ReadOptions, Source, TimeFormat, TimeParser,
@@ -44,29 +44,43 @@ pub struct InputArgs {
     #[arg(long)]
     pub no_header: bool,
     /// UTC offset whose calendar days count (same-day purchases are one purchase day), e.g.
-    /// `+08:00`. Also the offset of timestamps written without one.
-    #[arg(
-        long,
-        default_value = "+00:00",
-        value_name = "OFFSET",
-        allow_hyphen_values = true
-    )]
-    pub utc_offset: String,
+    /// `+08:00`. Also the offset of timestamps written without one. Default: the offset the
+    /// orders file's first timestamp carries (`+08:00` in `2025-01-02T10:00:00+08:00`), or UTC
+    /// when it carries none; the summary says which.
+    #[arg(long, value_name = "OFFSET", allow_hyphen_values = true)]
+    pub utc_offset: Option<String>,
     /// What to do with a row that cannot be read: `fail` (stop, naming file, line, column and
     /// value) or `skip` (skip it, then report the count and the first 10 locations).
     #[arg(long, default_value = "fail", value_parser = ["fail", "skip"], value_name = "POLICY")]
     pub on_bad_rows: String,
+    /// The longest quoted field accepted, in bytes. A longer one (usually an unclosed quote) is
+    /// an error naming the line where the quote opened.
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    pub max_field_bytes: usize,
 }
 
 impl InputArgs {
     /// The read options these flags describe.
     pub fn read_options(&self) -> anyhow::Result<ReadOptions> {
-        let offset = parse_utc_offset(&self.utc_offset).ok_or_else(|| {
-            anyhow!(
-                "invalid --utc-offset `{}`\nhint: write it like `+08:00`, `-05:00` or `Z`",
-                self.utc_offset
-            )
-        })?;
+        let offset = match &self.utc_offset {
+            Some(text) => parse_utc_offset(text).ok_or_else(|| {
+                anyhow!(
+                    "invalid --utc-offset `{text}`\nhint: write it like `+08:00`, `-05:00` or `Z`"
+                )
+            })?,
+            None => {
+                let sniffed = Source::sniff_utc_offset(&self.orders)?;
+                // UTC is the documented default: only another calendar is worth a line.
+                if let Some(s) = sniffed.filter(|s| *s != 0 && !crate::output::quiet()) {
+                    eprintln!(
+                        "days counted in UTC{} (the offset of the timestamps in `{}`; --utc-offset to change)",
+                        format_offset(s),
+                        self.orders.display()
+                    );
+                }
+                sniffed.unwrap_or(0)
+            }
+        };
         let format = match &self.time_format {
             Some(f) => TimeFormat::Custom(f.clone()),
             None => TimeFormat::Rfc3339,
@@ -84,12 +98,13 @@ impl InputArgs {
                 Some(m) => ColumnMap::parse(m)?,
                 None => ColumnMap::default(),
             },
+            max_field_bytes: self.max_field_bytes,
         })
     }
 
     /// Opens the input files.
     pub fn open(&self) -> anyhow::Result<Inputs<'static>> {
-        let open = |p: &PathBuf| Source::open(p).with_context(|| "cannot open input".to_string());
+        let open = |p: &PathBuf| Source::open(p);
         Ok(Inputs {
             orders: open(&self.orders)?,
             events: self.events.as_ref().map(open).transpose()?,
@@ -111,6 +126,34 @@ impl InputArgs {
         .collect()
     }
 
+    /// Every input path (orders, events, customers, comments), for the output-is-input check.
+    pub fn all_paths(&self) -> Vec<&std::path::Path> {
+        [
+            Some(&self.orders),
+            self.events.as_ref(),
+            self.customers.as_ref(),
+            self.comments.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(PathBuf::as_path)
+        .collect()
+    }
+
+    /// Refuses `output` when it is one of the inputs (or one of `more`, e.g. the model file).
+    pub fn guard_output(
+        &self,
+        output: Option<&std::path::Path>,
+        more: &[&std::path::Path],
+    ) -> anyhow::Result<()> {
+        if let Some(o) = output {
+            let mut inputs = self.all_paths();
+            inputs.extend_from_slice(more);
+            crate::output::guard(o, &inputs)?;
+        }
+        Ok(())
+    }
+
     /// Total bytes of the input files (for progress bars).
     pub fn total_bytes(&self) -> u64 {
         self.paths()
@@ -119,6 +162,13 @@ impl InputArgs {
             .map(|m| m.len())
             .sum()
     }
+}
+
+/// `+08:00` for 28,800 seconds.
+pub fn format_offset(seconds: i32) -> String {
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let a = seconds.unsigned_abs();
+    format!("{sign}{:02}:{:02}", a / 3600, a % 3600 / 60)
 }
 
 /// Lifecycle thresholds.

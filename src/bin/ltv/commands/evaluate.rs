@@ -24,6 +24,10 @@ pub struct Args {
     /// Horizon (default: the model's).
     #[arg(long, value_name = "DURATION")]
     horizon: Option<String>,
+    /// Evaluate even when the label window (cutoff + horizon) ends after the last order or
+    /// event in the inputs (the missing days count as no purchases).
+    #[arg(long)]
+    allow_partial_window: bool,
     /// Output format: `table` or `json`.
     #[arg(long, default_value = "table", value_parser = ["table", "json"])]
     format: String,
@@ -46,8 +50,15 @@ pub fn run(args: Args, _quiet: bool) -> anyhow::Result<()> {
         None => model.horizon_days,
     };
     let cutoff = settings::cutoff(&args.cutoff, &read)?;
-    let m = ltv::pipeline::evaluate(&model, args.input.open()?, &read, cutoff, horizon)
-        .context("evaluation failed")?;
+    let m = ltv::pipeline::evaluate(
+        &model,
+        args.input.open()?,
+        &read,
+        cutoff,
+        horizon,
+        args.allow_partial_window,
+    )
+    .context("evaluation failed")?;
     if args.format == "json" {
         crate::output::print(&format!("{}\n", serde_json::to_string_pretty(&m)?))?;
     } else {

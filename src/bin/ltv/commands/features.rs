@@ -46,6 +46,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         },
         lifecycle: args.lifecycle.thresholds(),
     };
+    args.input.guard_output(args.output.as_deref(), &[])?;
     let inputs = args.input.open()?;
     let bar = output::bytes_bar(args.input.total_bytes(), "reading", quiet);
     let build = fold_features(inputs, &params, &opts, &|b| bar.set_position(b))?;

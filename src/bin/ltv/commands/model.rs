@@ -11,9 +11,11 @@ pub enum Command {
         /// The model file.
         file: PathBuf,
     },
-    /// Make an earlier month's model the champion of `ltv run` (roll back): copies
-    /// `<output>/<M>/model.json` to `<output>/champion.json` and names M in `champion.txt`.
-    /// Exit 3 if a run holds the lock.
+    /// Make an earlier month's model the champion of `ltv run` (roll back) and pin it: copies
+    /// `<output>/<M>/model.json` to `<output>/champion.json`, names M in `champion.txt` and
+    /// writes `champion.pinned`. While pinned, `ltv run` (a cron retry of a later month
+    /// included) keeps M as champion and scores with it; `ltv model unpin` lets runs promote
+    /// challengers again. Exit 3 if a run holds the lock.
     ///
     /// Example:
     ///   ltv model promote --month 2025-05 --config ltv.toml
@@ -22,6 +24,20 @@ pub enum Command {
         /// The month whose model becomes champion, `YYYY-MM`.
         #[arg(long, value_name = "YYYY-MM")]
         month: String,
+        /// The configuration file (for the output directory).
+        #[arg(long, default_value = "ltv.toml", value_name = "TOML")]
+        config: PathBuf,
+        /// The runs directory (overrides the config and LTV_OUTPUT_DIR).
+        #[arg(long, value_name = "DIR")]
+        output_dir: Option<PathBuf>,
+    },
+    /// Remove the pin of `ltv model promote`: later runs compare challengers with the champion
+    /// and promote them again. Exit 3 if a run holds the lock.
+    ///
+    /// Example:
+    ///   ltv model unpin --config ltv.toml
+    #[command(verbatim_doc_comment)]
+    Unpin {
         /// The configuration file (for the output directory).
         #[arg(long, default_value = "ltv.toml", value_name = "TOML")]
         config: PathBuf,
@@ -51,9 +67,31 @@ pub fn run(cmd: Command, quiet: bool) -> anyhow::Result<()> {
                 Ok(dir) => {
                     if !quiet {
                         eprintln!(
-                            "champion is now {month} (`{}`)",
+                            "champion is now {month} (`{}`), pinned: runs keep it until `ltv model unpin`",
                             dir.join("champion.json").display()
                         );
+                    }
+                    Ok(())
+                }
+                Err(e) => super::run::fail(e),
+            }
+        }
+        Command::Unpin { config, output_dir } => {
+            let cli = Overrides {
+                output_dir,
+                ..Overrides::default()
+            };
+            let result = super::run::load_config(&config, &cli)
+                .and_then(|c| Ok(ltv::monthly::unpin(&c.output_dir)?));
+            match result {
+                Ok(was) => {
+                    if !quiet {
+                        match was {
+                            Some(m) => {
+                                eprintln!("unpinned {m}: runs may promote challengers again")
+                            }
+                            None => eprintln!("nothing was pinned"),
+                        }
                     }
                     Ok(())
                 }

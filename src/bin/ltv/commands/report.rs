@@ -54,6 +54,14 @@ pub struct Args {
 
 /// Runs `ltv report`.
 pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
+    let mut more = vec![args.scores.as_path()];
+    more.extend(
+        [&args.previous_scores, &args.model, &args.actuals]
+            .into_iter()
+            .flatten()
+            .map(PathBuf::as_path),
+    );
+    args.input.guard_output(args.output.as_deref(), &more)?;
     let read = args.input.read_options()?;
     let as_of = settings::cutoff(&args.as_of, &read)?;
     let period_days = settings::horizon_days(&args.period)

@@ -36,6 +36,10 @@ pub struct Args {
     /// The label horizon (overrides `[model] horizon` and LTV_HORIZON), e.g. `90d`.
     #[arg(long, value_name = "DURATION")]
     horizon: Option<String>,
+    /// Run even when the month's label window ends after the last order or event (the missing
+    /// days count as no purchases; a warning is logged). Without it such a month is an error.
+    #[arg(long)]
+    allow_partial_window: bool,
 }
 
 /// The exit code for an error of the monthly job: 3 locked, 1 bad input or config, 2 internal.
@@ -44,13 +48,8 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
         if let Some(e) = cause.downcast_ref::<ltv::Error>() {
             return match e {
                 ltv::Error::Locked { .. } => 3,
-                ltv::Error::Config { .. }
-                | ltv::Error::Input(_)
-                | ltv::Error::InvalidParameter { .. }
-                | ltv::Error::ModelFile { .. }
-                | ltv::Error::NotEnoughData(_) => 1,
-                ltv::Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => 1,
-                _ => 2,
+                e if e.is_internal() => 2,
+                _ => 1,
             };
         }
     }
@@ -61,7 +60,7 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
 pub fn fail(err: anyhow::Error) -> ! {
     eprintln!("error: {err:#}");
     if let Some(ltv::Error::Locked { .. }) = err.downcast_ref::<ltv::Error>() {
-        eprintln!("hint: wait for the other run to finish; a lock left by a dead process is replaced automatically");
+        eprintln!("hint: wait for the other run to finish; the lock dies with its holder, so a crashed run never blocks the next one");
     }
     std::process::exit(exit_code(&err))
 }
@@ -84,7 +83,8 @@ fn inner(args: Args, quiet: bool) -> anyhow::Result<()> {
         model: args.model.clone(),
         horizon: args.horizon.clone(),
     };
-    let config = load_config(&args.config, &cli)?;
+    let mut config = load_config(&args.config, &cli)?;
+    config.allow_partial_window = args.allow_partial_window;
     // Test hook: LTV_TEST_PAUSE_AFTER=<stage> sleeps after that stage so a test can kill the run.
     let pause = std::env::var("LTV_TEST_PAUSE_AFTER").ok();
     let after_stage = |stage: &str| {

@@ -35,6 +35,8 @@ pub struct Args {
 /// Runs `ltv score`: the inputs are folded once, then customers are scored in blocks; the
 /// memory held is the folded inputs plus ≈ 33 bytes per customer (no feature table).
 pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
+    args.input
+        .guard_output(args.output.as_deref(), &[args.model.as_path()])?;
     let model = ModelFile::load(&args.model)?;
     let read = args.input.read_options()?;
     let as_of = settings::cutoff(&args.as_of, &read)?;

@@ -65,9 +65,9 @@ pub struct ScoreArgs {
     #[arg(long, value_name = "TEXT", required_unless_present = "comments")]
     text: Vec<String>,
     /// A comments CSV (customer_id, created_at, text[, rating]).
-    #[arg(long, value_name = "CSV", requires = "output", conflicts_with = "text")]
+    #[arg(long, value_name = "CSV", conflicts_with = "text")]
     comments: Option<PathBuf>,
-    /// Output CSV for --comments.
+    /// Output CSV for --comments (atomically); `-` or absent writes to stdout.
     #[arg(long, short, value_name = "CSV")]
     output: Option<PathBuf>,
     /// Half-width of the neutral band around 0.
@@ -110,6 +110,15 @@ pub struct CorpusArgs {
 }
 
 impl CorpusArgs {
+    /// The files the corpus is read from.
+    fn paths(&self) -> Vec<&Path> {
+        [&self.pos, &self.neg, &self.csv]
+            .into_iter()
+            .flatten()
+            .map(PathBuf::as_path)
+            .collect()
+    }
+
     fn read(&self) -> anyhow::Result<Vec<LabelledText>> {
         let c = match (&self.csv, &self.pos, &self.neg) {
             (Some(csv), _, _) => corpus::read_labelled_csv(
@@ -205,16 +214,16 @@ fn score(a: ScoreArgs, quiet: bool) -> anyhow::Result<()> {
         scorer = scorer.with_model(load(m)?);
     }
     if let Some(input) = &a.comments {
-        let output = a
-            .output
-            .as_deref()
-            .context("--comments needs -o/--output")?;
+        let output = a.output.as_deref();
+        if let Some(o) = output {
+            crate::output::guard(o, &[input.as_path()])?;
+        }
         let r = comments::score_comments_csv(input, output, &scorer)?;
         if !quiet {
             eprintln!(
                 "scored {} comments into `{}` ({} with invalid UTF-8 decoded lossily, {} with no readable text)",
                 r.rows,
-                output.display(),
+                output.map_or("<stdout>".into(), |p| p.display().to_string()),
                 r.invalid_utf8_rows,
                 r.unknown_lang_rows
             );
@@ -238,6 +247,7 @@ fn score(a: ScoreArgs, quiet: bool) -> anyhow::Result<()> {
 }
 
 fn train(a: TrainArgs, quiet: bool) -> anyhow::Result<()> {
+    crate::output::guard(&a.output, &a.corpus.paths())?;
     let corpus = a.corpus.read()?;
     let mut params = TextModel::params(a.lang)
         .epochs(a.epochs)

@@ -62,6 +62,10 @@ pub struct Args {
     /// `boosting`, `hybrid`: loss, `squared_error` or `poisson`.
     #[arg(long, default_value = "squared_error", value_parser = ["squared_error", "poisson"])]
     loss: String,
+    /// Train even when the label window (cutoff + horizon) ends after the last order or event
+    /// in the inputs; the missing days then count as no purchases (a warning says so).
+    #[arg(long)]
+    allow_partial_window: bool,
     /// The model file to write (atomically).
     #[arg(long, short, value_name = "JSON")]
     output: PathBuf,
@@ -71,6 +75,7 @@ pub struct Args {
 
 /// Runs `ltv train`.
 pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
+    args.input.guard_output(Some(&args.output), &[])?;
     let read = args.input.read_options()?;
     let model = if args.model == "auto" {
         ModelChoice::Auto
@@ -109,6 +114,7 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
         lifecycle: args.lifecycle.thresholds(),
         model,
         settings,
+        allow_partial_window: args.allow_partial_window,
     };
     let spinner = crate::output::spinner(quiet);
     let outcome = pipeline::train(job, &|m| spinner.set_message(m.to_string()))?;
