@@ -299,6 +299,12 @@ pub fn promote(output: &Path, month: &str) -> Result<()> {
             ),
         });
     }
+    // The pin first: a kill between the two leaves a pin on the month being promoted, which a
+    // rerun of this command completes.
+    write_bytes(
+        &output.join("champion.pinned"),
+        format!("{month}\n").as_bytes(),
+    )?;
     set_champion(output, month)
 }
 

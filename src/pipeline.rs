@@ -162,6 +162,25 @@ fn reject_implausible(comparison: &mut [ModelScore]) {
     }
 }
 
+/// The chosen model of a comparison: the best out-of-fold normalized Gini (ties: lower RMSE)
+/// among the fitted candidates, after [`reject_implausible`] when `auto`.
+fn choose_model(comparison: &mut [ModelScore], auto: bool) -> Result<(ModelKind, Metrics)> {
+    if auto {
+        reject_implausible(comparison);
+    }
+    comparison
+        .iter()
+        .filter(|c| c.rejected.is_none())
+        .filter_map(|c| c.metrics.as_ref().map(|m| (c.model, m)))
+        .max_by(|a, b| {
+            a.1.normalized_gini
+                .total_cmp(&b.1.normalized_gini)
+                .then_with(|| b.1.rmse.total_cmp(&a.1.rmse))
+        })
+        .map(|(k, m)| (k, m.clone()))
+        .ok_or_else(|| Error::NotEnoughData("no model could be fitted".into()))
+}
+
 /// The result of training.
 pub struct TrainOutcome {
     /// The model file to save.
@@ -225,20 +244,7 @@ pub fn train(job: TrainJob<'_>, progress: Progress<'_>) -> Result<TrainOutcome> 
             Err(e) => return Err(e),
         }
     }
-    if job.model == ModelChoice::Auto {
-        reject_implausible(&mut comparison);
-    }
-    let best = comparison
-        .iter()
-        .filter(|c| c.rejected.is_none())
-        .filter_map(|c| c.metrics.as_ref().map(|m| (c.model, m)))
-        .max_by(|a, b| {
-            a.1.normalized_gini
-                .total_cmp(&b.1.normalized_gini)
-                .then_with(|| b.1.rmse.total_cmp(&a.1.rmse))
-        })
-        .ok_or_else(|| Error::NotEnoughData("no model could be fitted".into()))?;
-    let (chosen, mut metrics) = (best.0, best.1.clone());
+    let (chosen, mut metrics) = choose_model(&mut comparison, job.model == ModelChoice::Auto)?;
     progress("cross-validating the churn classifier");
     let labels = data.bought_again.clone().unwrap_or_default();
     let mut churn_oof = vec![0.0; data.len()];
@@ -893,6 +899,71 @@ pub fn describe(model: &ModelFile, path: &Path) -> String {
 mod tests {
     use super::*;
     use crate::data::Source;
+
+    fn scored(model: ModelKind, actual: &[f64], predicted: &[f64]) -> ModelScore {
+        ModelScore {
+            model,
+            metrics: Some(Metrics::compute(actual, predicted).unwrap()),
+            error: None,
+            rejected: None,
+        }
+    }
+
+    /// Regression (issue 12, item 13): `auto` chose tweedie on Gini alone although its
+    /// predicted total was far off. Hand-made: `tweedie` ranks perfectly (Gini 1) but predicts
+    /// 1000× the actual total; `tree` ranks less well with the right total and wins.
+    #[test]
+    fn auto_rejects_a_candidate_whose_total_is_far_off() {
+        let actual = [0.0, 10.0, 20.0, 30.0, 40.0];
+        let mut c = vec![
+            scored(
+                ModelKind::Tweedie,
+                &actual,
+                &actual.map(|a| 1000.0 * a + 1.0),
+            ),
+            scored(ModelKind::Tree, &actual, &[5.0, 12.0, 25.0, 20.0, 40.0]),
+        ];
+        let gini = |s: &ModelScore| s.metrics.as_ref().unwrap().normalized_gini;
+        assert!(gini(&c[0]) > gini(&c[1]));
+        // Without auto's checks the perfect ranker wins…
+        assert_eq!(
+            choose_model(&mut c.clone(), false).unwrap().0,
+            ModelKind::Tweedie
+        );
+        // …with them it is rejected, and says why.
+        let (chosen, _) = choose_model(&mut c, true).unwrap();
+        assert_eq!(chosen, ModelKind::Tree);
+        let why = c[0].rejected.as_deref().unwrap();
+        assert!(
+            why.contains("predicted total is 1000.050× the actual"),
+            "{why}"
+        );
+        assert!(c[1].rejected.is_none());
+    }
+
+    /// An RMSE far above the best rejects a candidate even when its total is right; when all
+    /// would be rejected, the lowest RMSE is kept.
+    #[test]
+    fn auto_rejects_a_candidate_whose_rmse_is_far_above_the_best() {
+        let actual = [0.0, 10.0, 20.0, 30.0, 40.0];
+        // Same total (100) and a perfect ranking, but RMSE ≈ 19 against ≈ 3.6.
+        let wild = [-30.0, 0.0, 20.0, 40.0, 70.0];
+        let mut c = vec![
+            scored(ModelKind::Boosting, &actual, &wild),
+            scored(ModelKind::Linear, &actual, &[5.0, 12.0, 25.0, 20.0, 38.0]),
+        ];
+        assert_eq!(choose_model(&mut c, true).unwrap().0, ModelKind::Linear);
+        assert!(c[0].rejected.as_deref().unwrap().contains("RMSE"));
+        let mut alone = vec![scored(
+            ModelKind::Tweedie,
+            &actual,
+            &actual.map(|a| 10.0 * a),
+        )];
+        assert_eq!(
+            choose_model(&mut alone, true).unwrap().0,
+            ModelKind::Tweedie
+        );
+    }
 
     fn example(file: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))

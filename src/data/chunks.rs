@@ -158,6 +158,17 @@ impl<R: Read> Chunker<R> {
         }
     }
 
+    fn too_long(&self, open: usize) -> ChunkError {
+        self.malformed(
+            open,
+            format!(
+                "quoted field longer than {} bytes (an unclosed quote?); raise the limit with \
+                 --max-field-bytes",
+                self.max_quoted
+            ),
+        )
+    }
+
     /// Finds the end of the last (or, with `first_only`, the first) complete record in the
     /// normalized part of `buf`, checking the quoting on the way.
     fn boundary(&self, first_only: bool) -> Result<Scan, ChunkError> {
@@ -198,8 +209,18 @@ impl<R: Read> Chunker<R> {
                 }
                 Some(o) => match b.get(i + 1) {
                     Some(b'"') => skip_quote = true,
-                    Some(&c) if c == delim || c == b'\n' || c == b'\r' => open = None,
-                    None if at_end => open = None,
+                    Some(&c) if c == delim || c == b'\n' || c == b'\r' => {
+                        if i - o > self.max_quoted {
+                            return Err(self.too_long(o));
+                        }
+                        open = None;
+                    }
+                    None if at_end => {
+                        if i - o > self.max_quoted {
+                            return Err(self.too_long(o));
+                        }
+                        open = None;
+                    }
                     None => break,
                     Some(_) => {
                         return Err(self.malformed(
@@ -220,14 +241,7 @@ impl<R: Read> Chunker<R> {
                 ));
             }
             if b.len() - o > self.max_quoted {
-                return Err(self.malformed(
-                    o,
-                    format!(
-                        "quoted field longer than {} bytes (an unclosed quote?); raise the \
-                         limit with --max-field-bytes",
-                        self.max_quoted
-                    ),
-                ));
+                return Err(self.too_long(o));
             }
         }
         Ok(last.map_or(Scan::NeedMore, Scan::Cut))

@@ -932,4 +932,20 @@ mod tests {
         let err = BgNbd::params().max_iterations(2).fit(&cdnow()).unwrap_err();
         assert!(matches!(err, Error::NotConverged { .. }), "{err}");
     }
+
+    /// Regression (issue 12, item 14): non-convergence on the user's data is a user-level
+    /// error (exit 1, not "internal error" 2) whose hint names a flag `ltv train` really has.
+    #[test]
+    fn bgnbd_non_convergence_is_a_user_error_with_a_working_hint() {
+        let err = BgNbd::params().max_iterations(2).fit(&cdnow()).unwrap_err();
+        assert!(!err.is_internal(), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("`--penalizer 0.001`"), "{text}");
+        assert!(!text.contains("more iterations"), "{text}");
+        let train_args = include_str!("../bin/ltv/commands/train.rs");
+        assert!(
+            train_args.contains("    penalizer: f64,"),
+            "ltv train has --penalizer"
+        );
+    }
 }

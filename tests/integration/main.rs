@@ -6,3 +6,4 @@ mod monthly;
 mod report;
 mod sentiment;
 mod synth;
+mod trust;

@@ -522,3 +522,87 @@ fn migration_matrix_by_hand() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("1 (50.0%)"), "{}", r.stdout);
 }
+
+/// Regression (issue 12, item 10): `--month 2030-01`, past the end of the data, exited 0 with
+/// all labels 0 and became champion. Now an error naming both dates; allowed explicitly with
+/// a warning.
+#[test]
+fn month_past_the_end_of_the_data_is_an_error_not_a_champion() {
+    let d = tempfile::tempdir().unwrap();
+    setup(d.path(), "");
+    let r = run_month(d.path(), "2030-01");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the label window ends 2030-01-31T23:59:59"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--allow-partial-window"), "{}", r.stderr);
+    assert!(!d.path().join("runs/2030-01").exists());
+    assert!(!d.path().join("runs/champion.txt").exists());
+    let r = ltv(
+        d.path(),
+        &[
+            "run",
+            "--config",
+            "ltv.toml",
+            "--month",
+            "2030-01",
+            "--allow-partial-window",
+            "-q",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let log = std::fs::read_to_string(d.path().join("runs/2030-01/run.log")).unwrap();
+    assert!(
+        log.contains("warning: partial label window allowed"),
+        "{log}"
+    );
+}
+
+/// Regression (issue 12, item 12): after `model promote --month 2025-05`, a rerun of 2025-06
+/// made 2025-06 champion again. A promote now pins until `model unpin`.
+#[test]
+fn promote_holds_when_a_later_month_is_rerun() {
+    let d = tempfile::tempdir().unwrap();
+    // Tolerance 1: every challenger is promoted unless something (the pin) stops it.
+    setup(d.path(), "gini_tolerance = 1.0");
+    assert_eq!(run_month(d.path(), "2025-05").code, 0);
+    assert_eq!(run_month(d.path(), "2025-06").code, 0);
+    let champ = || std::fs::read_to_string(d.path().join("runs/champion.txt")).unwrap();
+    assert_eq!(champ(), "2025-06\n");
+    let p = ltv(d.path(), &["model", "promote", "--month", "2025-05", "-q"]);
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    assert_eq!(champ(), "2025-05\n");
+    for month in ["2025-06", "2025-07"] {
+        let r = run_month(d.path(), month);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(champ(), "2025-05\n", "{month} must not undo the rollback");
+        let m = metrics(d.path(), month);
+        assert_eq!(m["promoted"], false);
+        assert_eq!(m["scored_with"], "2025-05");
+        assert!(m["decision"].as_str().unwrap().contains("pinned"), "{m}");
+    }
+    assert_eq!(
+        std::fs::read(d.path().join("runs/champion.json")).unwrap(),
+        std::fs::read(d.path().join("runs/2025-05/model.json")).unwrap()
+    );
+    let u = ltv(d.path(), &["model", "unpin"]);
+    assert_eq!(u.code, 0, "{}", u.stderr);
+    assert!(u.stderr.contains("unpinned 2025-05"), "{}", u.stderr);
+    assert_eq!(run_month(d.path(), "2025-07").code, 0);
+    assert_eq!(champ(), "2025-07\n");
+}
+
+/// Regression (issue 12, item 11): a `.lock` holding the pid of any live process (PID 1 in a
+/// container is always alive) blocked every later run. Only a held OS lock blocks now.
+#[test]
+fn lock_file_left_with_a_live_pid_does_not_block_a_run() {
+    let d = tempfile::tempdir().unwrap();
+    setup(d.path(), "");
+    std::fs::create_dir_all(d.path().join("runs")).unwrap();
+    std::fs::write(d.path().join("runs/.lock"), "1\n").unwrap();
+    let r = run_month(d.path(), "2025-06");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
