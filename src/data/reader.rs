@@ -483,16 +483,22 @@ where
         let flags = (chunk_is_utf8, chunk_has_bom);
         match delimiter {
             Delimiter::Byte(d) => {
+                // The csv crate drops a BOM at the start of its input: a chunk that starts with
+                // one (a BOM mid-file that fell on a chunk boundary) is fed behind a blank line
+                // so the BOM stays in the data and is reported like anywhere else.
+                let shift = usize::from(chunk.bytes.starts_with(BOM));
+                let lead: &[u8] = if shift == 1 { b"\n" } else { b"" };
                 let mut r = csv::ReaderBuilder::new()
                     .has_headers(false)
                     .flexible(true)
                     .delimiter(d)
-                    .from_reader(&chunk.bytes[..]);
+                    .from_reader(lead.chain(&chunk.bytes[..]));
                 let mut rec = csv::ByteRecord::new();
                 // Line numbers come from byte offsets: the csv crate does not count blank lines.
                 let (mut seen_byte, mut seen_line) = (0usize, chunk.first_line);
                 let mut line_at = |byte: usize| {
                     // A record's reported start includes any blank lines skipped before it.
+                    let byte = byte.saturating_sub(shift);
                     let mut byte = byte.min(chunk.bytes.len()).max(seen_byte);
                     while byte < chunk.bytes.len() && matches!(chunk.bytes[byte], b'\n' | b'\r') {
                         byte += 1;
@@ -561,8 +567,27 @@ pub fn read_sharded<T, P, F>(
     kind: InputKind,
     opts: &ReadOptions,
     parse: P,
+    fold: F,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ReadReport>
+where
+    T: Send,
+    P: Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync,
+    F: FnMut(&[ParsedChunk<T>]),
+{
+    read_sharded_in_chunks(source, kind, opts, parse, fold, progress, CHUNK_BYTES)
+}
+
+/// [`read_sharded`] with chunks of about `chunk_bytes` (tests use tiny chunks to put chunk
+/// boundaries everywhere).
+fn read_sharded_in_chunks<T, P, F>(
+    source: Source<'_>,
+    kind: InputKind,
+    opts: &ReadOptions,
+    parse: P,
     mut fold: F,
     progress: &(dyn Fn(u64) + Sync),
+    chunk_bytes: usize,
 ) -> Result<ReadReport>
 where
     T: Send,
@@ -623,7 +648,7 @@ where
     let mut done = false;
     while !done {
         while pending.len() < BATCH_CHUNKS {
-            match chunker.next_chunk(CHUNK_BYTES).map_err(chunk_err)? {
+            match chunker.next_chunk(chunk_bytes).map_err(chunk_err)? {
                 Some(c) => {
                     bytes_read += c.bytes.len() as u64;
                     pending.push(c);
@@ -793,5 +818,203 @@ mod tests {
         assert_eq!(rep.rows, 2);
         assert_eq!(rows[0], ("00001".into(), "11.77".into()));
         assert_eq!(rows[1], ("00002".into(), "77.00".into()));
+    }
+
+    /// The invariant of issue 12 over generated CSV mutants (unclosed and stray quotes, CR /
+    /// LF / CRLF mixes, BOMs, NULs, long fields, wrong field counts, blank lines), split into
+    /// chunks of every size: a read either fails with a located quoting error, or every
+    /// record is accounted for — rows read + rows reported as bad == the records the csv
+    /// crate finds in the same bytes. Never exit 0 with fewer rows.
+    mod mutants {
+        use super::*;
+        use proptest::prelude::*;
+
+        const HEADER: &[u8] = b"customer_id,ordered_at,amount\n";
+
+        fn piece() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                4 => "[a-c0-9]{0,4}".prop_map(String::into_bytes),
+                1 => Just(b"\"".to_vec()),
+                1 => Just(b"\"\"".to_vec()),
+                1 => Just(b",".to_vec()),
+                1 => Just(b"\n".to_vec()),
+                1 => Just(b"\r".to_vec()),
+                1 => Just(b"\r\n".to_vec()),
+                1 => Just(b"\xEF\xBB\xBF".to_vec()),
+                1 => Just(b"\0".to_vec()),
+                1 => Just(b"\xff".to_vec()),
+                1 => Just(b"bad".to_vec()),
+                1 => Just(b" ".to_vec()),
+                1 => (1usize..300).prop_map(|n| vec![b'x'; n]),
+                2 => Just(b"c1,2025-01-01,5\n".to_vec()),
+                1 => Just(b"c2,\"multi\nline\",7\r\n".to_vec()),
+            ]
+        }
+
+        fn body() -> impl Strategy<Value = Vec<u8>> {
+            proptest::collection::vec(piece(), 0..40).prop_map(|p| p.concat())
+        }
+
+        /// Records of `bytes` (after a leading BOM) by the csv crate, header excluded.
+        fn reference_records(bytes: &[u8]) -> u64 {
+            let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(true)
+                .flexible(true)
+                .from_reader(bytes);
+            let mut rec = csv::ByteRecord::new();
+            let mut n = 0;
+            while r.read_byte_record(&mut rec).unwrap_or(false) {
+                n += 1;
+            }
+            n
+        }
+
+        /// An independent strict RFC 4180 reader (a byte-at-a-time state machine): the number
+        /// of records after the header, or the line of the quote that opens a broken quoted
+        /// field (unclosed, text after its closing quote, or longer than `max` bytes).
+        fn strict_reference(bytes: &[u8], max: usize) -> std::result::Result<u64, u64> {
+            #[derive(PartialEq)]
+            enum S {
+                Start,
+                Unquoted,
+                Quoted,
+                QuoteInQuoted,
+            }
+            let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+            let (mut s, mut started, mut records) = (S::Start, false, 0u64);
+            let (mut line, mut open, mut open_line) = (1u64, 0usize, 0u64);
+            for (i, &b) in bytes.iter().enumerate() {
+                let eol = b == b'\n' || b == b'\r';
+                let next_line = if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                    1
+                } else {
+                    0
+                };
+                match s {
+                    S::Start | S::Unquoted if eol => {
+                        records += u64::from(started);
+                        started = false;
+                        s = S::Start;
+                    }
+                    S::Start | S::Unquoted if b == b',' => {
+                        started = true;
+                        s = S::Start;
+                    }
+                    S::Start if b == b'"' => {
+                        started = true;
+                        (open, open_line) = (i, line);
+                        s = S::Quoted;
+                    }
+                    S::Start | S::Unquoted => {
+                        started = true;
+                        s = S::Unquoted;
+                    }
+                    S::Quoted if b == b'"' => {
+                        s = S::QuoteInQuoted;
+                    }
+                    S::Quoted => {}
+                    S::QuoteInQuoted if b == b'"' => s = S::Quoted,
+                    S::QuoteInQuoted if eol || b == b',' => {
+                        if i - 1 - open > max {
+                            return Err(open_line);
+                        }
+                        if eol {
+                            records += 1;
+                            started = false;
+                        }
+                        s = S::Start;
+                    }
+                    S::QuoteInQuoted => return Err(open_line),
+                }
+                if s == S::Quoted && i - open > max {
+                    return Err(open_line);
+                }
+                line += next_line;
+            }
+            match s {
+                S::Quoted => Err(open_line),
+                S::QuoteInQuoted if bytes.len() - 1 - open > max => Err(open_line),
+                _ => Ok((records + u64::from(started)).saturating_sub(1)),
+            }
+        }
+
+        fn ours(bytes: &[u8], chunk: usize) -> Result<(u64, ReadReport)> {
+            let opts = ReadOptions {
+                on_bad_rows: BadRowPolicy::Skip,
+                max_field_bytes: 200,
+                ..ReadOptions::default()
+            };
+            let mut good = 0u64;
+            let report = read_sharded_in_chunks(
+                Source::from_bytes("m.csv", bytes),
+                InputKind::Orders,
+                &opts,
+                |f| match f.get(2) {
+                    Some(b"bad") => Err(FieldError {
+                        column: 2,
+                        kind: "not a number",
+                    }),
+                    _ => Ok(Some(())),
+                },
+                |batch| {
+                    good += batch
+                        .iter()
+                        .flat_map(|c| &c.shards)
+                        .map(|s| s.len() as u64)
+                        .sum::<u64>()
+                },
+                &|_| {},
+                chunk,
+            )?;
+            Ok((good, report))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig {
+                cases: std::env::var("LTV_MUTANT_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512),
+                .. ProptestConfig::default()
+            })]
+            #[test]
+            fn every_row_is_read_or_reported(
+                bom in any::<bool>(),
+                body in body(),
+                chunk in 1usize..64,
+            ) {
+                let mut bytes = if bom { BOM.to_vec() } else { vec![] };
+                bytes.extend_from_slice(HEADER);
+                bytes.extend_from_slice(&body);
+                let lines = 1 + bytes.iter().filter(|&&b| b == b'\n' || b == b'\r').count() as u64;
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let strict = strict_reference(&bytes, 200);
+                match ours(&bytes, chunk) {
+                    Ok((good, report)) => {
+                        prop_assert_eq!(good + report.bad_rows, report.rows);
+                        prop_assert_eq!(Ok(report.rows), strict, "{:?}", text);
+                        prop_assert_eq!(report.rows, reference_records(&bytes), "{:?}", text);
+                        for e in &report.first_bad_rows {
+                            prop_assert!(e.line >= 2 && e.line <= lines, "{e}");
+                        }
+                        // Any chunk size gives the same counts.
+                        let (good_big, report_big) = ours(&bytes, 1 << 20).unwrap();
+                        prop_assert_eq!((good_big, report_big.rows), (good, report.rows));
+                    }
+                    Err(Error::Input(e)) => {
+                        // Only broken quoting stops a skip-policy read, and it names a line
+                        // of the file.
+                        prop_assert!(
+                            e.kind.starts_with("unclosed quote")
+                                || e.kind.starts_with("text after the closing quote")
+                                || e.kind.starts_with("quoted field longer"),
+                            "{e}"
+                        );
+                        prop_assert!(body.contains(&b'"'), "{e}");
+                        prop_assert!(e.line >= 2 && e.line <= lines, "{e}");
+                        prop_assert_eq!(Err(e.line), strict, "{} {:?}", e, text);
+                    }
+                    Err(e) => prop_assert!(false, "{e}"),
+                }
+            }
+        }
     }
 }
