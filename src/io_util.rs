@@ -66,45 +66,88 @@ where
             return write_direct(path, write);
         }
     }
-    // Follow a symlink to its target so the link itself stays in place.
-    let target: PathBuf = match (&existing, std::fs::symlink_metadata(path)) {
-        (Some(_), Ok(l)) if l.file_type().is_symlink() => {
-            std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?
-        }
-        _ => path.to_path_buf(),
-    };
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".ltv-").suffix(".tmp");
-    #[cfg(unix)]
+    let out = AtomicFile::create(path)?;
     {
-        use std::os::unix::fs::PermissionsExt;
-        // The kernel applies the umask to this mode, as for any new file.
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let tmp = builder.tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
-    {
-        let mut buf = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file());
+        let mut buf = std::io::BufWriter::with_capacity(1 << 20, out.file());
         write(&mut buf)?;
         buf.flush().map_err(|e| Error::io(path, e))?;
     }
-    #[cfg(unix)]
-    if let Some(meta) = &existing {
-        use std::os::unix::fs::{MetadataExt, PermissionsExt};
-        let mode = std::fs::Permissions::from_mode(meta.mode() & 0o7777);
-        tmp.as_file()
-            .set_permissions(mode)
-            .map_err(|e| Error::io(path, e))?;
-        // Keep the owner where permitted (root); others cannot give files away, which is fine.
-        let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()));
+    out.commit()
+}
+
+/// A regular file being replaced atomically: a temporary file beside the target (mode `0666`
+/// less the umask), renamed over it by [`AtomicFile::commit`] with the existing file's mode
+/// and owner; dropped without a commit, it is removed and the target is untouched.
+pub struct AtomicFile {
+    tmp: tempfile::NamedTempFile,
+    target: PathBuf,
+    shown: PathBuf,
+    existing: Option<std::fs::Metadata>,
+}
+
+impl AtomicFile {
+    /// Starts replacing `path` (a regular file, a symlink to one, or a new path).
+    pub fn create(path: &Path) -> Result<AtomicFile> {
+        let existing = std::fs::metadata(path).ok().filter(|m| m.is_file());
+        // Follow a symlink to its target so the link itself stays in place.
+        let target: PathBuf = match (&existing, std::fs::symlink_metadata(path)) {
+            (Some(_), Ok(l)) if l.file_type().is_symlink() => {
+                std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?
+            }
+            _ => path.to_path_buf(),
+        };
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".ltv-").suffix(".tmp");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // The kernel applies the umask to this mode, as for any new file.
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let tmp = builder.tempfile_in(&dir).map_err(|e| Error::io(&dir, e))?;
+        Ok(AtomicFile {
+            tmp,
+            target,
+            shown: path.to_path_buf(),
+            existing,
+        })
     }
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    tmp.persist(&target).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+
+    /// The temporary file to write.
+    pub fn file(&self) -> &std::fs::File {
+        self.tmp.as_file()
+    }
+
+    /// Gives the file the replaced file's mode (and owner where permitted), syncs it and
+    /// renames it over the target.
+    pub fn commit(self) -> Result<()> {
+        let path = &self.shown;
+        #[cfg(unix)]
+        if let Some(meta) = &self.existing {
+            use std::os::unix::fs::{MetadataExt, PermissionsExt};
+            let mode = std::fs::Permissions::from_mode(meta.mode() & 0o7777);
+            self.tmp
+                .as_file()
+                .set_permissions(mode)
+                .map_err(|e| Error::io(path, e))?;
+            // Keep the owner where permitted (root); others cannot give files away.
+            let _ =
+                std::os::unix::fs::fchown(self.tmp.as_file(), Some(meta.uid()), Some(meta.gid()));
+        }
+        self.tmp
+            .as_file()
+            .sync_all()
+            .map_err(|e| Error::io(path, e))?;
+        self.tmp
+            .persist(&self.target)
+            .map_err(|e| Error::io(path, e.error))?;
+        Ok(())
+    }
 }
 
 /// Writes a device, FIFO or socket in place.

@@ -588,7 +588,8 @@ pub fn read_scores_from(path: &Path, r: impl std::io::Read) -> Result<Vec<ScoreR
         value: format!("{}:{line}", path.display()),
         reason,
     };
-    let mut rdr = csv::ReaderBuilder::new().from_reader(r);
+    let mut rdr = csv::ReaderBuilder::new()
+        .from_reader(crate::data::chunks::CheckedReader::new(r, b',', path));
     let header = rdr
         .headers()
         .map_err(|e| bad(1, format!("unreadable header: {e}")))?

@@ -288,6 +288,15 @@ impl<R: Read> Chunker<R> {
     }
 }
 
+/// A csv crate reader over the file at `path` (`-` = stdin, `.gz`/`.zst` decompressed) whose
+/// bytes went through a [`CheckedReader`]: line ends normalized, quoting checked.
+pub fn checked_csv_reader(
+    path: &std::path::Path,
+) -> crate::Result<csv::Reader<CheckedReader<Box<dyn Read + Send>>>> {
+    let source = crate::data::Source::open(path)?;
+    Ok(csv::ReaderBuilder::new().from_reader(CheckedReader::new(source.reader, b',', path)))
+}
+
 /// A [`Read`] over a [`Chunker`]: the stream's bytes with bare CRs rewritten to LF and the
 /// quoting checked, for readers that hand the bytes to the csv crate themselves (sentiment
 /// comments and corpora). A quoting error becomes an `InvalidData` I/O error whose message

@@ -24,7 +24,8 @@ pub fn read_line_files(pos: &Path, neg: &Path) -> Result<Vec<LabelledText>> {
     let mut out = Vec::new();
     for (path, positive) in [(pos, true), (neg, false)] {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        for line in bytes.split(|&b| b == b'\n') {
+        // LF, CRLF and bare CR all end a line (the empty piece between CR and LF is skipped).
+        for line in bytes.split(|&b| b == b'\n' || b == b'\r') {
             let text = String::from_utf8_lossy(line);
             let text = text.trim();
             if !text.is_empty() {

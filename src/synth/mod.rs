@@ -278,20 +278,15 @@ pub fn generate(
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     let ctx = customer::Ctx::new(params)?;
     let paths: Vec<PathBuf> = FILE_NAMES.iter().map(|n| out_dir.join(n)).collect();
-    let mut tmps = Vec::with_capacity(4);
-    for _ in 0..4 {
-        let t = tempfile::Builder::new()
-            .prefix(".ltv-synth-")
-            .suffix(".tmp")
-            .tempfile_in(out_dir)
-            .map_err(|e| Error::io(out_dir, e))?;
-        tmps.push(t);
-    }
+    let tmps = paths
+        .iter()
+        .map(|p| crate::io_util::AtomicFile::create(p))
+        .collect::<Result<Vec<_>>>()?;
     let mut summary = SynthSummary::default();
     {
         let mut writers: Vec<std::io::BufWriter<&std::fs::File>> = tmps
             .iter()
-            .map(|t| std::io::BufWriter::with_capacity(1 << 20, t.as_file()))
+            .map(|t| std::io::BufWriter::with_capacity(1 << 20, t.file()))
             .collect();
         for (i, w) in writers.iter_mut().enumerate() {
             w.write_all(HEADERS[i].as_bytes())
@@ -327,19 +322,9 @@ pub fn generate(
             w.flush().map_err(|e| Error::io(&paths[i], e))?;
         }
     }
-    for (t, p) in tmps.iter().zip(&paths) {
-        // Temporary files are created private (0600); the data files are ordinary files.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            t.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644))
-                .map_err(|e| Error::io(p, e))?;
-        }
-        t.as_file().sync_all().map_err(|e| Error::io(p, e))?;
-    }
-    for (t, p) in tmps.into_iter().zip(&paths) {
-        t.persist(p).map_err(|e| Error::io(p, e.error))?;
+    // Modes: 0666 less the umask for new files; a replaced file keeps its mode.
+    for t in tmps {
+        t.commit()?;
     }
     Ok(summary)
 }

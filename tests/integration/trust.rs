@@ -516,6 +516,20 @@ fn outputs_respect_the_umask_and_keep_an_existing_mode() {
     assert_eq!(run("000", "new1.csv"), 0o600);
     fs::set_permissions(d.path().join("new2.csv"), fs::Permissions::from_mode(0o640)).unwrap();
     assert_eq!(run("077", "new2.csv"), 0o640);
+    // `ltv synth` writes its four files the same way.
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg("umask 077 && exec \"$0\" synth --customers 20 -q -o data")
+        .arg(env!("CARGO_BIN_EXE_ltv"))
+        .current_dir(d.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mode = fs::metadata(d.path().join("data/orders.csv"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
 }
 
 #[cfg(unix)]
