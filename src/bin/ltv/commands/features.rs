@@ -52,6 +52,13 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let build = fold_features(inputs, &params, &opts, &|b| bar.set_position(b))?;
     bar.finish_and_clear();
     output::report_skipped(build.report(), quiet);
+    if let Some(gap) = build.label_shortfall() {
+        // Always shown: a label over missing days is a silent zero otherwise.
+        eprintln!(
+            "warning: the label window ends {}, after the last order or event ({}): labels there count missing days as no purchases",
+            gap.window_end, gap.last
+        );
+    }
     output::write_output(args.output.as_deref(), |w| build.write_csv(w))?;
     if !quiet {
         eprintln!(
