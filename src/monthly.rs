@@ -196,8 +196,12 @@ fn cutoff_at_day(day: i64, time: &TimeParser) -> Result<Cutoff> {
 
 /// `champion.txt` of an output directory: the champion's month, if any.
 pub fn champion_month(output: &Path) -> Result<Option<String>> {
-    let p = output.join("champion.txt");
-    match std::fs::read_to_string(&p) {
+    month_file(&output.join("champion.txt"))
+}
+
+/// The `YYYY-MM` a one-line file names, or `None` when there is no such file.
+fn month_file(p: &Path) -> Result<Option<String>> {
+    match std::fs::read_to_string(p) {
         Ok(t) => {
             let m = t.trim().to_string();
             parse_month(&m)?;
@@ -257,16 +261,7 @@ fn repair_champion_copy(output: &Path) -> Result<bool> {
 /// if any. While a pin exists, `ltv run` never promotes a challenger (a cron retry cannot undo
 /// a rollback); `ltv model unpin` removes it.
 pub fn pinned_month(output: &Path) -> Result<Option<String>> {
-    let p = output.join("champion.pinned");
-    match std::fs::read_to_string(&p) {
-        Ok(t) => {
-            let m = t.trim().to_string();
-            parse_month(&m)?;
-            Ok(Some(m))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(p, e)),
-    }
+    month_file(&output.join("champion.pinned"))
 }
 
 /// `ltv model unpin`: lets later runs promote challengers again (under the run lock). Returns
