@@ -50,10 +50,12 @@ impl<'a> Source<'a> {
     }
 
     /// The UTC offset of the first timestamp in the first 64 KiB of the file at `path`
-    /// ([`crate::data::time::sniff_utc_offset`]); `None` for standard input (which cannot be
-    /// read twice) and for data whose timestamps carry no offset.
+    /// ([`crate::data::time::sniff_utc_offset`]); `None` for standard input, pipes and other
+    /// inputs that are not regular files (they cannot be read twice: a peek would lose rows)
+    /// and for data whose timestamps carry no offset.
     pub fn sniff_utc_offset(path: &Path) -> Result<Option<i32>> {
-        if path.as_os_str() == "-" {
+        let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+        if path.as_os_str() == "-" || !regular {
             return Ok(None);
         }
         let mut s = Source::open(path)?;

@@ -617,6 +617,16 @@ fn orders_dash_reads_stdin_and_compressed_inputs_are_read_transparently() {
     let (code, out, err) = ltv_stdin(d.path(), &args, &gz);
     assert_eq!(code, 0, "{err}");
     assert_eq!(String::from_utf8(out).unwrap(), plain);
+    // A pipe given by path (`--orders <(zcat …)`) is read once: no row is lost to a peek.
+    let r = Command::new("bash")
+        .arg("-c")
+        .arg("exec \"$0\" features --orders <(cat o.csv.gz) --cutoff 2025-06-30 -q")
+        .arg(env!("CARGO_BIN_EXE_ltv"))
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert_eq!(String::from_utf8(r.stdout).unwrap(), plain);
 }
 
 #[test]
