@@ -307,13 +307,20 @@ fn check_model_features(model: &ModelFile, has_comments: bool) -> Result<()> {
         let is_comment_column = crate::features::table::COMMENT_COLUMNS
             .iter()
             .any(|c| c.name == missing.as_str());
-        return Err(Error::ModelFile {
-            path: PathBuf::from(format!("({} model)", model.model.name())),
-            reason: if is_comment_column {
-                format!("the model uses comment feature `{missing}`: pass the comments file (--comments)")
-            } else {
-                format!("the model uses feature `{missing}`, which this ltv does not compute; retrain the model")
-            },
+        // The caller names the model file (the library does not know its path).
+        return Err(if is_comment_column {
+            Error::MissingInput(format!(
+                "the {} model uses comment feature `{missing}`: pass the comments file (--comments)",
+                model.model.name()
+            ))
+        } else {
+            Error::InvalidParameter {
+                name: "model",
+                value: model.model.name().to_string(),
+                reason: format!(
+                    "the model uses feature `{missing}`, which this ltv does not compute; retrain the model"
+                ),
+            }
         });
     }
     Ok(())

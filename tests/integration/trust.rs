@@ -322,6 +322,12 @@ fn score_or_evaluate_without_events_for_a_model_trained_with_events_is_an_error(
     let r = ltv(d.path(), &score);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("pass --events"), "{}", r.stderr);
+    // The message names the real model path.
+    assert!(
+        r.stderr.contains("cannot score with `m.json`"),
+        "{}",
+        r.stderr
+    );
     assert!(!d.path().join("s.csv").exists());
     let mut eval = vec!["evaluate", "--cutoff", "2025-03-31"];
     eval.extend_from_slice(&base);

@@ -58,7 +58,7 @@ pub fn run(args: Args, _quiet: bool) -> anyhow::Result<()> {
         horizon,
         args.allow_partial_window,
     )
-    .context("evaluation failed")?;
+    .with_context(|| format!("cannot evaluate `{}`", args.model.display()))?;
     if args.format == "json" {
         crate::output::print(&format!("{}\n", serde_json::to_string_pretty(&m)?))?;
     } else {

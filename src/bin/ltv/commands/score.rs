@@ -1,6 +1,7 @@
 //! `ltv score`: predictions, tiers, stages and churn risk for every customer.
 use crate::output;
 use crate::settings::{self, InputArgs};
+use anyhow::Context;
 use ltv::models::file::ModelFile;
 use std::path::PathBuf;
 
@@ -43,7 +44,8 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     let bar = output::bytes_bar(args.input.total_bytes(), "reading", quiet);
     let scored = ltv::pipeline::score_customers(&model, args.input.open()?, &read, as_of, &|b| {
         bar.set_position(b)
-    })?;
+    })
+    .with_context(|| format!("cannot score with `{}`", args.model.display()))?;
     bar.finish_and_clear();
     output::report_skipped(scored.report(), quiet);
     let tiers = scored.tier_cutoffs(args.tier_a, args.tier_b)?;
