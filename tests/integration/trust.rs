@@ -623,6 +623,14 @@ fn orders_dash_reads_stdin_and_compressed_inputs_are_read_transparently() {
     let (code, out, err) = ltv_stdin(d.path(), &args, &gz);
     assert_eq!(code, 0, "{err}");
     assert_eq!(String::from_utf8(out).unwrap(), plain);
+    let mut two = args.to_vec();
+    two.extend_from_slice(&["--events", "-"]);
+    let (code, _, err) = ltv_stdin(d.path(), &two, csv);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("only one input can be read from standard input"),
+        "{err}"
+    );
     // A pipe given by path (`--orders <(zcat …)`) is read once: no row is lost to a peek.
     let r = Command::new("bash")
         .arg("-c")

@@ -104,6 +104,16 @@ impl InputArgs {
 
     /// Opens the input files.
     pub fn open(&self) -> anyhow::Result<Inputs<'static>> {
+        let stdin_inputs = self
+            .all_paths()
+            .iter()
+            .filter(|p| p.as_os_str() == "-")
+            .count();
+        if stdin_inputs > 1 {
+            anyhow::bail!(
+                "{stdin_inputs} inputs are `-`: only one input can be read from standard input"
+            );
+        }
         let open = |p: &PathBuf| Source::open(p);
         Ok(Inputs {
             orders: open(&self.orders)?,
