@@ -123,8 +123,8 @@ impl Error {
     }
 }
 
-/// The OS error's own words without the ` (os error N)` suffix; the full error stays reachable
-/// as the source.
+/// The OS error's own words without the ` (os error N)` suffix (the error itself stays in
+/// [`Error::Io`]'s `cause`).
 fn io_reason(e: &std::io::Error) -> String {
     let text = e.to_string();
     match text.find(" (os error") {

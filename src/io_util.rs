@@ -10,13 +10,14 @@ use crate::{Error, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Fails with [`Error::OutputIsInput`] when `output` is the same file (device and inode, or
-/// canonical path) as one of `inputs`; a new path or `-` never is.
+/// Fails with [`Error::OutputIsInput`] when `output` is the same regular file (device and
+/// inode) as one of `inputs`; a new path, a device or FIFO, or `-` never is.
 pub fn ensure_not_input(output: &Path, inputs: &[&Path]) -> Result<()> {
     if output.as_os_str() == "-" {
         return Ok(());
     }
-    let Ok(out_meta) = std::fs::metadata(output) else {
+    // Only an existing regular file can be an input destroyed by writing it.
+    let Some(out_meta) = std::fs::metadata(output).ok().filter(|m| m.is_file()) else {
         return Ok(());
     };
     for input in inputs {
@@ -26,7 +27,7 @@ pub fn ensure_not_input(output: &Path, inputs: &[&Path]) -> Result<()> {
         let Ok(in_meta) = std::fs::metadata(input) else {
             continue;
         };
-        if same_file(&out_meta, &in_meta) && out_meta.is_file() {
+        if same_file(&out_meta, &in_meta) {
             return Err(Error::OutputIsInput {
                 output: output.to_path_buf(),
                 input: input.to_path_buf(),

@@ -203,9 +203,7 @@ pub fn train(job: TrainJob<'_>, progress: Progress<'_>) -> Result<TrainOutcome> 
     let trained_with = TrainedInputs::of(&job.inputs);
     let table = build_features(job.inputs, &params, &job.read, &|_| {})?;
     if let Some(gap) = &table.label_shortfall {
-        if !job.allow_partial_window {
-            return Err(gap.to_error());
-        }
+        gap.unless_allowed(job.allow_partial_window)?;
         progress(&format!(
             "warning: partial label window allowed: it ends {}, the data at {}",
             gap.window_end, gap.last
@@ -843,9 +841,7 @@ pub fn evaluate(
     };
     let table = build_features(inputs, &params, read, &|_| {})?;
     if let Some(gap) = &table.label_shortfall {
-        if !allow_partial_window {
-            return Err(gap.to_error());
-        }
+        gap.unless_allowed(allow_partial_window)?;
     }
     let data = dataset_for(model, &table)?;
     let all: Vec<usize> = (0..data.len()).collect();

@@ -325,7 +325,7 @@ pub fn read_customer_tiers(path: &Path) -> Result<Vec<(String, Tier)>> {
 
 fn read_csv_columns(path: &Path, names: &[&str]) -> Result<(Vec<String>, Vec<Vec<String>>)> {
     let io = |e: csv::Error| Error::io(path, std::io::Error::other(e));
-    let mut r = crate::data::chunks::checked_csv_reader(path)?;
+    let (_, mut r) = crate::data::chunks::checked_csv_reader(path)?;
     let header: Vec<String> = r.headers().map_err(io)?.iter().map(String::from).collect();
     let idx = names
         .iter()

@@ -26,8 +26,6 @@ pub struct Chunk {
     pub bytes: Vec<u8>,
     /// 1-based line number of the first byte.
     pub first_line: u64,
-    /// Byte offset of the first byte in the stream (after a leading byte-order mark).
-    pub offset: u64,
 }
 
 /// Why the stream could not be cut into records.
@@ -48,6 +46,26 @@ pub enum ChunkError {
     },
 }
 
+impl ChunkError {
+    /// A quoting error as the [`InputError`](crate::data::InputError) of `path`; an I/O error
+    /// stays one.
+    pub fn located(
+        self,
+        path: &std::path::Path,
+    ) -> std::result::Result<crate::data::InputError, std::io::Error> {
+        match self {
+            ChunkError::Io(e) => Err(e),
+            ChunkError::Malformed {
+                line,
+                kind,
+                excerpt,
+            } => Ok(crate::data::InputError::new(
+                path, line, None, "", kind, excerpt,
+            )),
+        }
+    }
+}
+
 /// Reads whole-record chunks from a stream.
 pub struct Chunker<R> {
     reader: R,
@@ -55,20 +73,11 @@ pub struct Chunker<R> {
     /// Bytes of `buf` whose bare CRs have been rewritten.
     normalized: usize,
     next_line: u64,
-    next_offset: u64,
     eof: bool,
     /// The field delimiter when `"` quotes fields; `None` for unquoted (whitespace) input.
     quoting: Option<u8>,
     max_quoted: usize,
     started: bool,
-}
-
-/// What a scan of the buffer found.
-enum Scan {
-    /// The end of the last (or first) complete record.
-    Cut(usize),
-    /// No complete record yet.
-    NeedMore,
 }
 
 impl<R: Read> Chunker<R> {
@@ -80,7 +89,6 @@ impl<R: Read> Chunker<R> {
             buf: Vec::new(),
             normalized: 0,
             next_line: 1,
-            next_offset: 0,
             eof: false,
             quoting,
             max_quoted: DEFAULT_MAX_QUOTED_BYTES,
@@ -118,7 +126,6 @@ impl<R: Read> Chunker<R> {
             self.started = true;
             if self.buf.starts_with(b"\xEF\xBB\xBF") {
                 self.buf.drain(..3);
-                self.next_offset = 3;
             }
         }
         self.normalize_line_ends();
@@ -170,8 +177,9 @@ impl<R: Read> Chunker<R> {
     }
 
     /// Finds the end of the last (or, with `first_only`, the first) complete record in the
-    /// normalized part of `buf`, checking the quoting on the way.
-    fn boundary(&self, first_only: bool) -> Result<Scan, ChunkError> {
+    /// normalized part of `buf` (`None`: no complete record yet), checking the quoting on the
+    /// way.
+    fn boundary(&self, first_only: bool) -> Result<Option<usize>, ChunkError> {
         let b = &self.buf[..self.normalized];
         let Some(delim) = self.quoting else {
             let cut = if first_only {
@@ -179,7 +187,7 @@ impl<R: Read> Chunker<R> {
             } else {
                 memchr::memrchr(b'\n', b)
             };
-            return Ok(cut.map_or(Scan::NeedMore, |i| Scan::Cut(i + 1)));
+            return Ok(cut.map(|i| i + 1));
         };
         let at_end = self.eof && self.normalized == self.buf.len();
         let mut last = None;
@@ -244,7 +252,7 @@ impl<R: Read> Chunker<R> {
                 return Err(self.too_long(o));
             }
         }
-        Ok(last.map_or(Scan::NeedMore, Scan::Cut))
+        Ok(last)
     }
 
     /// The next chunk of about `target` bytes (at least one whole record), or `None` at the end.
@@ -265,36 +273,35 @@ impl<R: Read> Chunker<R> {
                 return Ok(None);
             }
             let cut = match self.boundary(first_only)? {
-                Scan::Cut(c) => Some(c),
-                Scan::NeedMore if self.eof => Some(self.buf.len()),
-                Scan::NeedMore => None,
+                Some(c) => Some(c),
+                None if self.eof => Some(self.buf.len()),
+                None => None,
             };
             if let Some(cut) = cut {
                 let rest = self.buf.split_off(cut);
                 let bytes = std::mem::replace(&mut self.buf, rest);
                 self.normalized = self.normalized.saturating_sub(cut);
                 let first_line = self.next_line;
-                let offset = self.next_offset;
                 self.next_line += memchr::memchr_iter(b'\n', &bytes).count() as u64;
-                self.next_offset += bytes.len() as u64;
-                return Ok(Some(Chunk {
-                    bytes,
-                    first_line,
-                    offset,
-                }));
+                return Ok(Some(Chunk { bytes, first_line }));
             }
             want = self.buf.len() * 2;
         }
     }
 }
 
+/// A csv crate reader over checked input bytes (see [`checked_csv_reader`]).
+pub type CheckedCsvReader = csv::Reader<CheckedReader<Box<dyn Read + Send>>>;
+
 /// A csv crate reader over the file at `path` (`-` = stdin, `.gz`/`.zst` decompressed) whose
-/// bytes went through a [`CheckedReader`]: line ends normalized, quoting checked.
+/// bytes went through a [`CheckedReader`]: line ends normalized, quoting checked. Returns the
+/// name messages should use (`<stdin>` for `-`) with it.
 pub fn checked_csv_reader(
     path: &std::path::Path,
-) -> crate::Result<csv::Reader<CheckedReader<Box<dyn Read + Send>>>> {
+) -> crate::Result<(std::path::PathBuf, CheckedCsvReader)> {
     let source = crate::data::Source::open(path)?;
-    Ok(csv::ReaderBuilder::new().from_reader(CheckedReader::new(source.reader, b',', path)))
+    let checked = CheckedReader::new(source.reader, b',', &source.path);
+    Ok((source.path, csv::ReaderBuilder::new().from_reader(checked)))
 }
 
 /// A [`Read`] over a [`Chunker`]: the stream's bytes with bare CRs rewritten to LF and the
@@ -329,14 +336,12 @@ impl<R: Read> Read for CheckedReader<R> {
                     self.pos = 0;
                 }
                 Ok(None) => return Ok(0),
-                Err(ChunkError::Io(e)) => return Err(e),
-                Err(ChunkError::Malformed {
-                    line,
-                    kind,
-                    excerpt,
-                }) => {
-                    let e = crate::data::InputError::new(&self.path, line, None, "", kind, excerpt);
-                    return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e));
+                Err(e) => {
+                    let located = e.located(&self.path)?;
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        located,
+                    ));
                 }
             }
         }

@@ -603,13 +603,9 @@ where
     };
     let mut chunker = Chunker::new(reader, quoting).with_max_quoted_bytes(opts.max_field_bytes);
     let chunk_err = |e: ChunkError| -> Error {
-        match e {
-            ChunkError::Io(e) => Error::io(&path, e),
-            ChunkError::Malformed {
-                line,
-                kind,
-                excerpt,
-            } => InputError::new(&path, line, None, "", kind, excerpt).into(),
+        match e.located(&path) {
+            Ok(located) => located.into(),
+            Err(e) => Error::io(&path, e),
         }
     };
     let mut first = loop {
@@ -642,7 +638,6 @@ where
             Chunk {
                 bytes: vec![],
                 first_line: 0,
-                offset: 0,
             },
         ));
     }
@@ -824,9 +819,10 @@ mod tests {
 
     /// The invariant of issue 12 over generated CSV mutants (unclosed and stray quotes, CR /
     /// LF / CRLF mixes, BOMs, NULs, long fields, wrong field counts, blank lines), split into
-    /// chunks of every size: a read either fails with a located quoting error, or every
-    /// record is accounted for — rows read + rows reported as bad == the records the csv
-    /// crate finds in the same bytes. Never exit 0 with fewer rows.
+    /// chunks of every size: a read either fails with the located quoting error an independent
+    /// strict reader reports (same line), or every record is accounted for — rows read + rows
+    /// reported as bad == the records the strict reader and the csv crate find in the same
+    /// bytes. Never exit 0 with fewer rows.
     mod mutants {
         use super::*;
         use proptest::prelude::*;

@@ -417,12 +417,15 @@ pub struct LabelShortfall {
 }
 
 impl LabelShortfall {
-    /// The error a train, evaluate or run reports unless a partial window is allowed.
-    pub fn to_error(&self) -> crate::Error {
-        crate::Error::PartialLabelWindow {
+    /// [`crate::Error::PartialLabelWindow`] unless a partial window is `allowed`.
+    pub fn unless_allowed(&self, allowed: bool) -> crate::Result<()> {
+        if allowed {
+            return Ok(());
+        }
+        Err(crate::Error::PartialLabelWindow {
             window_end: self.window_end.clone(),
             last: self.last.clone(),
-        }
+        })
     }
 }
 

@@ -159,7 +159,7 @@ pub fn read_actuals(path: &Path) -> Result<Vec<(String, f64)>> {
         value: format!("{}:{line}", path.display()),
         reason,
     };
-    let mut rdr = crate::data::chunks::checked_csv_reader(path)?;
+    let (_, mut rdr) = crate::data::chunks::checked_csv_reader(path)?;
     let header = rdr.headers().map_err(|e| bad(1, e.to_string()))?.clone();
     let find = |name: &str| {
         header.iter().position(|h| h.trim() == name).ok_or_else(|| {

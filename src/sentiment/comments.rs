@@ -34,15 +34,13 @@ pub fn score_comments_csv(
     output: Option<&Path>,
     scorer: &SentimentScorer,
 ) -> Result<CommentsReport> {
-    let source = crate::data::Source::open(input)?;
-    let input = source.path.as_path();
-    let checked = crate::data::chunks::CheckedReader::new(source.reader, b',', input);
-    let mut rdr = csv::ReaderBuilder::new().from_reader(checked);
+    let (input, mut rdr) = crate::data::chunks::checked_csv_reader(input)?;
+    let input = input.as_path();
     let headers = rdr.byte_headers().map_err(|e| csv_error(input, e))?.clone();
     let col = |name: &str| {
         headers
             .iter()
-            .position(|h| trim_bom(h) == name.as_bytes())
+            .position(|h| h == name.as_bytes())
             .ok_or_else(|| {
                 Error::Input(InputError {
                     column_index: None,
@@ -134,11 +132,6 @@ pub fn score_comments_csv(
         }
     }
     Ok(report)
-}
-
-/// Strips a UTF-8 byte-order mark from the first header.
-fn trim_bom(h: &[u8]) -> &[u8] {
-    h.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(h)
 }
 
 /// Whether a field is missing or blank.

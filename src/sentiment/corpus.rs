@@ -47,9 +47,7 @@ pub fn read_labelled_csv(
     label_column: &str,
     positive_label: &str,
 ) -> Result<Vec<LabelledText>> {
-    let source = crate::data::Source::open(path)?;
-    let checked = crate::data::chunks::CheckedReader::new(source.reader, b',', path);
-    let mut rdr = csv::ReaderBuilder::new().from_reader(checked);
+    let (_, mut rdr) = crate::data::chunks::checked_csv_reader(path)?;
     let headers = rdr.byte_headers().map_err(|e| csv_error(path, e))?.clone();
     let col = |name: &str| {
         headers

@@ -74,12 +74,6 @@ pub fn report_skipped(report: &ltv::data::ReadReport, _quiet: bool) {
     }
 }
 
-/// Refuses (exit 1) an output that is the same file as one of the inputs, before any work.
-pub fn guard(output: &std::path::Path, inputs: &[&std::path::Path]) -> anyhow::Result<()> {
-    ltv::io_util::ensure_not_input(output, inputs)?;
-    Ok(())
-}
-
 /// Writes to `path` atomically, or to stdout when `path` is absent or `-`.
 pub fn write_output<F>(path: Option<&std::path::Path>, write: F) -> anyhow::Result<()>
 where

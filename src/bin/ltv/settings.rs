@@ -159,7 +159,7 @@ impl InputArgs {
         if let Some(o) = output {
             let mut inputs = self.all_paths();
             inputs.extend_from_slice(more);
-            crate::output::guard(o, &inputs)?;
+            ltv::io_util::ensure_not_input(o, &inputs)?;
         }
         Ok(())
     }

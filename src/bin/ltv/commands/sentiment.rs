@@ -216,7 +216,7 @@ fn score(a: ScoreArgs, quiet: bool) -> anyhow::Result<()> {
     if let Some(input) = &a.comments {
         let output = a.output.as_deref();
         if let Some(o) = output {
-            crate::output::guard(o, &[input.as_path()])?;
+            ltv::io_util::ensure_not_input(o, &[input.as_path()])?;
         }
         let r = comments::score_comments_csv(input, output, &scorer)?;
         if !quiet {
@@ -247,7 +247,7 @@ fn score(a: ScoreArgs, quiet: bool) -> anyhow::Result<()> {
 }
 
 fn train(a: TrainArgs, quiet: bool) -> anyhow::Result<()> {
-    crate::output::guard(&a.output, &a.corpus.paths())?;
+    ltv::io_util::ensure_not_input(&a.output, &a.corpus.paths())?;
     let corpus = a.corpus.read()?;
     let mut params = TextModel::params(a.lang)
         .epochs(a.epochs)
