@@ -27,8 +27,8 @@
 //! A ratio with a zero denominator is `None` (JSON `null`), never an invented zero. Money is net
 //! of refunds, in the shop's currency. All sums are exact integers until the final division, so
 //! the result is identical for any thread count.
-use crate::data::amount::{amount_to_f64, parse_amount};
-use crate::data::reader::{read_sharded, FieldError, Fields, ParsedChunk, SHARDS};
+use crate::data::amount::amount_to_f64;
+use crate::data::reader::{read_sharded, ParsedChunk, SHARDS};
 use crate::data::time::{civil_from_days, Cutoff, TimeParser, SECONDS_PER_DAY};
 use crate::data::{InputKind, ReadOptions, ReadReport};
 use crate::features::accumulate::EventKind;
@@ -229,13 +229,6 @@ fn order_key(id: &[u8], refund: bool) -> u64 {
     h.write(id);
     h.write_u8(u8::from(refund));
     h.finish().max(1)
-}
-
-fn timestamp(time: &TimeParser, f: &Fields<'_>, column: usize) -> Result<i64, FieldError> {
-    time.parse(f.get(column).unwrap_or(b"")).ok_or(FieldError {
-        column,
-        kind: "unparsable timestamp",
-    })
 }
 
 impl Acc {
@@ -440,11 +433,8 @@ pub fn compute_kpis(inputs: Inputs<'_>, params: &KpiParams, opts: &ReadOptions) 
         InputKind::Orders,
         opts,
         |f| {
-            let ts = timestamp(&fr.time, f, 1)?;
-            let amount = parse_amount(f.get(2).unwrap_or(b"")).ok_or(FieldError {
-                column: 2,
-                kind: "not a number",
-            })?;
+            let ts = f.instant(1, &fr.time)?;
+            let amount = f.amount(2)?;
             if ts >= fr.end {
                 return Ok(None);
             }
@@ -461,7 +451,7 @@ pub fn compute_kpis(inputs: Inputs<'_>, params: &KpiParams, opts: &ReadOptions) 
             InputKind::Events,
             opts,
             |f| {
-                let ts = timestamp(&fr.time, f, 1)?;
+                let ts = f.instant(1, &fr.time)?;
                 if ts >= fr.end {
                     return Ok(None);
                 }
@@ -480,9 +470,12 @@ pub fn compute_kpis(inputs: Inputs<'_>, params: &KpiParams, opts: &ReadOptions) 
             customers,
             InputKind::Customers,
             opts,
-            |f| match f.get(1).map(<[u8]>::trim_ascii) {
-                None | Some(b"") => Ok(Some(())),
-                Some(_) => Ok((timestamp(&fr.time, f, 1)? < fr.end).then_some(())),
+            |f| {
+                if f.is_blank(1) {
+                    Ok(Some(()))
+                } else {
+                    Ok((f.instant(1, &fr.time)? < fr.end).then_some(()))
+                }
             },
             |batch| fold_into(&mut shards, batch, |a, _| a.exists = true),
             &none,

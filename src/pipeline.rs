@@ -33,11 +33,20 @@ pub enum ModelChoice {
 /// Progress messages of long jobs.
 pub type Progress<'a> = &'a (dyn Fn(&str) + Sync);
 
-/// sha256 over files: for each, its name and its bytes.
+/// sha256 over files: for each, its name and its bytes (a directory of Parquet parts: each
+/// part, in name order).
 pub fn hash_files(paths: &[PathBuf]) -> Result<String> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
+    let mut files = Vec::with_capacity(paths.len());
     for p in paths {
+        if p.is_dir() {
+            files.extend(crate::data::parquet::part_files(p)?);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    for p in &files {
         let name = p
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

@@ -299,8 +299,14 @@ pub type CheckedCsvReader = csv::Reader<CheckedReader<Box<dyn Read + Send>>>;
 pub fn checked_csv_reader(
     path: &std::path::Path,
 ) -> crate::Result<(std::path::PathBuf, CheckedCsvReader)> {
-    let source = crate::data::Source::open(path)?;
-    let checked = CheckedReader::new(source.reader, b',', &source.path);
+    let source = crate::data::Source::open_as(path, crate::data::InputFormat::Csv)?;
+    let crate::data::reader::SourceData::Csv(reader) = source.data else {
+        return Err(crate::Error::io(
+            path,
+            std::io::Error::other("not a CSV input"),
+        ));
+    };
+    let checked = CheckedReader::new(reader, b',', &source.path);
     Ok((source.path, csv::ReaderBuilder::new().from_reader(checked)))
 }
 

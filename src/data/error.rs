@@ -2,6 +2,32 @@
 use std::fmt;
 use std::path::PathBuf;
 
+/// Where a bad row sits in its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Place {
+    /// A CSV line: `line` is the 1-based physical line where the record starts.
+    #[default]
+    Line,
+    /// A Parquet row: `line` is its 0-based row number in the file; `group` and `row` are the
+    /// row group and the row within it, both 0-based (as pyarrow's `read_row_group` counts).
+    RowGroup {
+        /// 0-based row group.
+        group: u64,
+        /// 0-based row within the row group.
+        row: u64,
+    },
+    /// A row of an in-memory stream of Arrow record batches: `line` is its 0-based row number
+    /// in the stream; `batch` and `row` are the batch and the row within it, both 0-based.
+    Batch {
+        /// 0-based batch.
+        batch: u64,
+        /// 0-based row within the batch.
+        row: u64,
+    },
+    /// A columnar input as a whole (its schema, metadata or encoding), not one row.
+    File,
+}
+
 /// A row or header of an input file that cannot be read.
 ///
 /// Displayed as `` orders.csv:5: column 3 `amount`: not a number: `12,5x` ``.
@@ -9,8 +35,11 @@ use std::path::PathBuf;
 pub struct InputError {
     /// The file.
     pub path: PathBuf,
-    /// 1-based physical line where the record starts.
+    /// 1-based physical line where the record starts (CSV), or the 0-based row number in the
+    /// file or stream (Arrow/Parquet; see [`InputError::place`]).
     pub line: u64,
+    /// Where in a columnar input the row sits (row group or batch); [`Place::Line`] for CSV.
+    pub place: Place,
     /// 1-based column position, when one applies.
     pub column_index: Option<usize>,
     /// The column name (as in the file's header, or the contract name), empty if none applies.
@@ -35,6 +64,7 @@ impl InputError {
         InputError {
             path: path.into(),
             line,
+            place: Place::Line,
             column_index,
             column: column.into(),
             kind: kind.into(),
@@ -42,11 +72,34 @@ impl InputError {
         }
     }
 
-    /// `file:line` of the error, for listings of skipped rows.
+    /// Builds an error about a columnar input as a whole: a missing column, a wrong type, a
+    /// corrupt or truncated file.
+    pub fn file(
+        path: impl Into<PathBuf>,
+        column: impl Into<String>,
+        kind: impl Into<String>,
+        value: impl AsRef<[u8]>,
+    ) -> Self {
+        InputError {
+            place: Place::File,
+            ..InputError::new(path, 0, None, column, kind, value)
+        }
+    }
+
+    /// `file:line` (CSV) or `file: row N (row group G, row R)` (Parquet) of the error, for
+    /// listings of skipped rows.
     pub fn location(&self) -> String {
-        match self.column_index {
-            Some(c) => format!("{}:{}:{}", self.path.display(), self.line, c),
-            None => format!("{}:{}", self.path.display(), self.line),
+        let path = self.path.display();
+        match (self.place, self.column_index) {
+            (Place::Line, Some(c)) => format!("{path}:{}:{c}", self.line),
+            (Place::Line, None) => format!("{path}:{}", self.line),
+            (Place::RowGroup { group, row }, _) => {
+                format!("{path}: row {} (row group {group}, row {row})", self.line)
+            }
+            (Place::Batch { batch, row }, _) => {
+                format!("{path}: row {} (batch {batch}, row {row})", self.line)
+            }
+            (Place::File, _) => format!("{path}"),
         }
     }
 }
@@ -91,7 +144,10 @@ pub fn escaped_excerpt(bytes: &[u8], max: usize) -> String {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: ", self.path.display(), self.line)?;
+        match self.place {
+            Place::Line => write!(f, "{}:{}: ", self.path.display(), self.line)?,
+            _ => write!(f, "{}: ", self.location())?,
+        }
         match (self.column_index, self.column.is_empty()) {
             (Some(i), false) => write!(f, "column {i} `{}`: ", self.column)?,
             (Some(i), true) => write!(f, "column {i}: ")?,

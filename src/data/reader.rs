@@ -24,55 +24,157 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// How many skipped-row locations are kept for the report.
 pub const MAX_REPORTED_BAD_ROWS: usize = 10;
 
-/// An input stream and the name to use for it in messages.
+/// An input and the name to use for it in messages.
 pub struct Source<'a> {
     /// The name shown in errors (usually the path).
     pub path: PathBuf,
-    /// The bytes.
-    pub reader: Box<dyn Read + Send + 'a>,
+    /// What is read: CSV bytes or Arrow record batches.
+    pub data: SourceData<'a>,
+}
+
+/// The two kinds of input: CSV bytes or Arrow record batches (Parquet files, or batches held in
+/// memory by a caller such as the Python package).
+pub enum SourceData<'a> {
+    /// CSV (or other delimited) text.
+    Csv(Box<dyn Read + Send + 'a>),
+    /// Arrow record batches.
+    Arrow(crate::data::arrow::Batches<'a>),
+}
+
+/// How to tell what an input path holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputFormat {
+    /// From the path: a directory, a name ending in `.parquet`, or a file starting with
+    /// Parquet's `PAR1` magic is Parquet; anything else is CSV.
+    #[default]
+    Auto,
+    /// CSV (or other delimited) text, possibly gzip/zstd compressed.
+    Csv,
+    /// A Parquet file, or a directory of Parquet files (`part-*.parquet`).
+    Parquet,
+}
+
+impl InputFormat {
+    /// Parses `auto`, `csv` or `parquet`.
+    pub fn parse(text: &str) -> Result<InputFormat> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(InputFormat::Auto),
+            "csv" => Ok(InputFormat::Csv),
+            "parquet" => Ok(InputFormat::Parquet),
+            _ => Err(Error::InvalidParameter {
+                name: "input-format",
+                value: text.to_string(),
+                reason: "expected `csv`, `parquet` or `auto`".into(),
+            }),
+        }
+    }
+
+    /// Whether the input at `path` is Parquet under this setting.
+    pub fn is_parquet(self, path: &Path) -> bool {
+        match self {
+            InputFormat::Csv => false,
+            InputFormat::Parquet => true,
+            InputFormat::Auto => crate::data::parquet::looks_like_parquet(path),
+        }
+    }
 }
 
 impl<'a> Source<'a> {
-    /// Opens an input: `-` is standard input; a name ending in `.gz` or `.zst` (or a file
-    /// starting with the gzip or zstd magic bytes) is decompressed as it is read.
+    /// Opens an input, telling CSV from Parquet by [`InputFormat::Auto`]. For CSV, `-` is
+    /// standard input and a name ending in `.gz` or `.zst` (or a file starting with the gzip or
+    /// zstd magic bytes) is decompressed as it is read.
     pub fn open(path: &Path) -> Result<Source<'static>> {
+        Source::open_as(path, InputFormat::Auto)
+    }
+
+    /// Opens an input of the given format (see [`Source::open`]).
+    pub fn open_as(path: &Path, format: InputFormat) -> Result<Source<'static>> {
         if path.as_os_str() == "-" {
+            if format == InputFormat::Parquet {
+                return Err(Error::InvalidParameter {
+                    name: "input-format",
+                    value: "parquet".into(),
+                    reason: "Parquet cannot be read from standard input; give a file".into(),
+                });
+            }
             return Ok(Source {
                 path: PathBuf::from("<stdin>"),
-                reader: decompress(Box::new(std::io::stdin()), path)?,
+                data: SourceData::Csv(decompress(Box::new(std::io::stdin()), path)?),
+            });
+        }
+        if format.is_parquet(path) {
+            return Ok(Source {
+                path: path.to_path_buf(),
+                data: SourceData::Arrow(crate::data::arrow::Batches::parquet(path)?),
             });
         }
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         Ok(Source {
             path: path.to_path_buf(),
-            reader: decompress(Box::new(file), path)?,
+            data: SourceData::Csv(decompress(Box::new(file), path)?),
         })
     }
 
-    /// The UTC offset of the first timestamp in the first 64 KiB of the file at `path`
-    /// ([`crate::data::time::sniff_utc_offset`]); `None` for standard input, pipes and other
-    /// inputs that are not regular files (they cannot be read twice: a peek would lose rows)
-    /// and for data whose timestamps carry no offset.
+    /// The UTC offset the data at `path` carries: for CSV, that of the first timestamp in the
+    /// first 64 KiB ([`crate::data::time::sniff_utc_offset`]); for Parquet, the fixed offset of
+    /// the first time-zoned timestamp column (`UTC` is 0), else the first string timestamp's.
+    /// `None` for standard input, pipes and other inputs that are not regular files (they
+    /// cannot be read twice: a peek would lose rows) and for data whose timestamps carry no
+    /// offset.
     pub fn sniff_utc_offset(path: &Path) -> Result<Option<i32>> {
-        let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
-        if path.as_os_str() == "-" || !regular {
+        Source::sniff_utc_offset_as(path, InputFormat::Auto)
+    }
+
+    /// [`Source::sniff_utc_offset`] for an input of the given format.
+    pub fn sniff_utc_offset_as(path: &Path, format: InputFormat) -> Result<Option<i32>> {
+        if path.as_os_str() == "-" {
             return Ok(None);
         }
-        let mut s = Source::open(path)?;
+        if format.is_parquet(path) {
+            return crate::data::parquet::sniff_utc_offset(path);
+        }
+        let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+        if !regular {
+            return Ok(None);
+        }
+        let mut s = Source::open_as(path, InputFormat::Csv)?;
         let mut buf = Vec::with_capacity(1 << 16);
-        (&mut s.reader)
-            .take(1 << 16)
-            .read_to_end(&mut buf)
-            .map_err(|e| Error::io(path, e))?;
+        if let SourceData::Csv(reader) = &mut s.data {
+            reader
+                .take(1 << 16)
+                .read_to_end(&mut buf)
+                .map_err(|e| Error::io(path, e))?;
+        }
         Ok(crate::data::time::sniff_utc_offset(&buf))
     }
 
-    /// Reads from an in-memory buffer (tests, stdin already read).
+    /// Reads CSV from an in-memory buffer (tests, stdin already read).
     pub fn from_bytes(name: impl Into<PathBuf>, bytes: &'a [u8]) -> Source<'a> {
         Source {
             path: name.into(),
-            reader: Box::new(bytes),
+            data: SourceData::Csv(Box::new(bytes)),
         }
+    }
+
+    /// Reads Arrow record batches held in memory (or produced on the fly): the door for
+    /// callers without files (Python, Spark). Batches may differ in schema as long as each
+    /// holds the contract's columns; errors name `name`, the batch and the row.
+    pub fn from_batches<I>(name: impl Into<PathBuf>, batches: I) -> Source<'a>
+    where
+        I: IntoIterator<
+            Item = std::result::Result<arrow_array::RecordBatch, arrow_schema::ArrowError>,
+        >,
+        I::IntoIter: Send + 'a,
+    {
+        Source {
+            path: name.into(),
+            data: SourceData::Arrow(crate::data::arrow::Batches::stream(batches)),
+        }
+    }
+
+    /// Whether this source is CSV text.
+    pub fn is_csv(&self) -> bool {
+        matches!(self.data, SourceData::Csv(_))
     }
 }
 
@@ -91,7 +193,10 @@ fn decompress(reader: Box<dyn Read + Send>, path: &Path) -> Result<Box<dyn Read 
     }
 }
 
-/// The fields of one record, addressed by contract column index.
+/// The fields of one record, addressed by contract column index: a CSV record's text, or one
+/// row of an Arrow batch with typed values. Parsers read text with [`Fields::get`] and
+/// instants and amounts with [`Fields::instant`] and [`Fields::amount`], which give a CSV field
+/// and the same value stored in an Arrow type the same result.
 pub struct Fields<'r> {
     record: Record<'r>,
     columns: &'r [Option<usize>],
@@ -100,31 +205,94 @@ pub struct Fields<'r> {
 enum Record<'r> {
     Csv(&'r csv::ByteRecord),
     Split(&'r [&'r [u8]]),
+    Arrow {
+        views: &'r [Option<crate::data::arrow::View>],
+        row: usize,
+    },
 }
 
 impl<'r> Fields<'r> {
-    /// The bytes of contract column `column` (its index in [`InputKind::columns`]), or `None`
-    /// when the file has no such column.
+    /// The text of contract column `column` (its index in [`InputKind::columns`]); `None` when
+    /// the input has no such column (or, for Arrow, the column is not text). An Arrow null is
+    /// empty text.
     #[inline]
     pub fn get(&self, column: usize) -> Option<&'r [u8]> {
         let i = (*self.columns.get(column)?)?;
         match self.record {
             Record::Csv(r) => r.get(i),
             Record::Split(f) => f.get(i).copied(),
+            Record::Arrow { views, row } => views.get(i)?.as_ref()?.text(row),
         }
+    }
+
+    #[inline]
+    fn view(&self, column: usize) -> Option<(&'r crate::data::arrow::View, usize)> {
+        match self.record {
+            Record::Arrow { views, row } => {
+                let i = (*self.columns.get(column)?)?;
+                Some((views.get(i)?.as_ref()?, row))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether contract column `column` is absent, empty (blank text) or null.
+    #[inline]
+    pub fn is_blank(&self, column: usize) -> bool {
+        match self.view(column) {
+            Some((v, row)) => v.is_blank(row),
+            None => self.get(column).is_none_or(|t| t.trim_ascii().is_empty()),
+        }
+    }
+
+    /// The instant (UTC seconds) in contract column `column`: text parsed by `time`, or an
+    /// Arrow timestamp/date (see [`crate::data::arrow::View::instant`]).
+    #[inline]
+    pub fn instant(
+        &self,
+        column: usize,
+        time: &crate::data::TimeParser,
+    ) -> std::result::Result<i64, FieldError> {
+        let r = match self.view(column) {
+            Some((v, row)) => v.instant(row, time),
+            None => time
+                .parse(self.get(column).unwrap_or(b""))
+                .ok_or("unparsable timestamp"),
+        };
+        r.map_err(|kind| FieldError { column, kind })
+    }
+
+    /// The money amount in contract column `column`, in fixed-point units of 1/10,000: text
+    /// parsed by [`crate::data::amount::parse_amount`], or an Arrow number (exact for integers
+    /// and decimals).
+    #[inline]
+    pub fn amount(&self, column: usize) -> std::result::Result<i64, FieldError> {
+        let r = match self.view(column) {
+            Some((v, row)) => v.amount(row),
+            None => crate::data::amount::parse_amount(self.get(column).unwrap_or(b""))
+                .ok_or("not a number"),
+        };
+        r.map_err(|kind| FieldError { column, kind })
     }
 
     fn len(&self) -> usize {
         match self.record {
             Record::Csv(r) => r.len(),
             Record::Split(f) => f.len(),
+            Record::Arrow { views, .. } => views.len(),
         }
     }
 
-    fn raw(&self, i: usize) -> &'r [u8] {
+    /// Field `i` of the record as written (an Arrow value formatted as text), for messages
+    /// and checks.
+    fn raw(&self, i: usize) -> std::borrow::Cow<'r, [u8]> {
         match self.record {
-            Record::Csv(r) => r.get(i).unwrap_or(b""),
-            Record::Split(f) => f.get(i).copied().unwrap_or(b""),
+            Record::Csv(r) => r.get(i).unwrap_or(b"").into(),
+            Record::Split(f) => f.get(i).copied().unwrap_or(b"").into(),
+            Record::Arrow { views, row } => match views.get(i).and_then(Option::as_ref) {
+                Some(v) => v.display(row).into_bytes().into(),
+                None => (&b""[..]).into(),
+            },
         }
     }
 }
@@ -152,10 +320,10 @@ pub struct ParsedChunk<T> {
     /// Rows per shard.
     pub shards: Vec<Vec<Row<T>>>,
     ids: Vec<u8>,
-    errors: Vec<InputError>,
-    bad_rows: u64,
-    rows: u64,
-    fatal: Option<InputError>,
+    pub(crate) errors: Vec<InputError>,
+    pub(crate) bad_rows: u64,
+    pub(crate) rows: u64,
+    pub(crate) fatal: Option<InputError>,
 }
 
 impl<T> ParsedChunk<T> {
@@ -200,13 +368,15 @@ pub fn shard_of(id: &[u8]) -> usize {
     (x >> 58) as usize % SHARDS
 }
 
-struct Layout {
+pub(crate) struct Layout {
     /// Contract column → file column.
-    columns: Vec<Option<usize>>,
+    pub(crate) columns: Vec<Option<usize>>,
     /// File column names, for messages.
-    names: Vec<String>,
+    pub(crate) names: Vec<String>,
     /// Expected fields per record.
-    width: usize,
+    pub(crate) width: usize,
+    /// Contract columns that must not be null (Arrow inputs; CSV has no nulls).
+    pub(crate) required: Vec<usize>,
 }
 
 fn split_fields(line: &[u8]) -> Vec<&[u8]> {
@@ -299,6 +469,7 @@ fn resolve_layout(
             columns,
             names,
             width,
+            required: vec![],
         })
     } else {
         let names: Vec<String> = (1..=width).map(|i| i.to_string()).collect();
@@ -341,16 +512,17 @@ fn resolve_layout(
             columns,
             names,
             width,
+            required: vec![],
         })
     }
 }
 
-struct ChunkParser<'a, P> {
-    path: &'a Path,
-    layout: &'a Layout,
-    policy: BadRowPolicy,
-    parse: &'a P,
-    id_column: usize,
+pub(crate) struct ChunkParser<'a, P> {
+    pub(crate) path: &'a Path,
+    pub(crate) layout: &'a Layout,
+    pub(crate) policy: BadRowPolicy,
+    pub(crate) parse: &'a P,
+    pub(crate) id_column: usize,
 }
 
 impl<'a, P> ChunkParser<'a, P> {
@@ -368,7 +540,7 @@ impl<'a, P> ChunkParser<'a, P> {
     ) -> std::result::Result<(), InputError> {
         if fields.len() != self.layout.width {
             let joined: Vec<u8> = (0..fields.len())
-                .map(|i| fields.raw(i))
+                .map(|i| fields.raw(i).into_owned())
                 .collect::<Vec<_>>()
                 .join(&b","[..]);
             return Err(InputError::new(
@@ -384,20 +556,31 @@ impl<'a, P> ChunkParser<'a, P> {
                 joined,
             ));
         }
+        if let Record::Arrow { views, row } = fields.record {
+            for &i in &self.layout.required {
+                if views
+                    .get(i)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|v| v.is_null(row))
+                {
+                    return Err(self.column_error(line, i, "missing value (null)", b"null"));
+                }
+            }
+        }
         for i in (0..fields.len()).filter(|_| !chunk_is_utf8) {
             let f = fields.raw(i);
-            if std::str::from_utf8(f).is_err() {
-                return Err(self.column_error(line, i, "invalid UTF-8", f));
+            if std::str::from_utf8(&f).is_err() {
+                return Err(self.column_error(line, i, "invalid UTF-8", &f));
             }
         }
         for i in (0..fields.len()).filter(|_| chunk_has_bom) {
             let f = fields.raw(i);
-            if memchr::memmem::find(f, BOM).is_some() {
+            if memchr::memmem::find(&f, BOM).is_some() {
                 return Err(self.column_error(
                     line,
                     i,
                     "byte-order mark (U+FEFF) inside the data (files with a BOM concatenated?)",
-                    f,
+                    &f,
                 ));
             }
         }
@@ -409,11 +592,12 @@ impl<'a, T, P> ChunkParser<'a, P>
 where
     P: Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync,
 {
-    /// Parses one record; `line` is asked only when the record is bad (counting lines for
-    /// every record costs more than the rest of the validation).
+    /// Parses one record; `locate` sets a bad record's place (line) and is called only when
+    /// the record is bad (counting lines for every record costs more than the rest of the
+    /// validation).
     fn record(
         &self,
-        line: &mut dyn FnMut() -> u64,
+        locate: &mut dyn FnMut(&mut InputError),
         (chunk_is_utf8, chunk_has_bom): (bool, bool),
         fields: &Fields<'_>,
         out: &mut ParsedChunk<T>,
@@ -431,7 +615,7 @@ where
                     Ok(v) => Ok(v.map(|v| (id, v))),
                     Err(fe) => {
                         let file_col = self.layout.columns[fe.column].unwrap_or(0);
-                        Err(self.column_error(0, file_col, fe.kind, fields.raw(file_col)))
+                        Err(self.column_error(0, file_col, fe.kind, &fields.raw(file_col)))
                     }
                 }
             });
@@ -448,7 +632,7 @@ where
             }
             Ok(None) => true,
             Err(mut e) => {
-                e.line = line();
+                locate(&mut e);
                 match self.policy {
                     BadRowPolicy::Fail => {
                         out.fatal = Some(e);
@@ -464,6 +648,41 @@ where
                 }
             }
         }
+    }
+
+    /// Parses rows `0..len` of one Arrow batch (its columns as `views`, in contract order).
+    /// `place(i)` gives row `i`'s row number in the input and its place there.
+    pub(crate) fn parse_batch(
+        &self,
+        views: &[Option<crate::data::arrow::View>],
+        len: usize,
+        place: &(dyn Fn(u64) -> (u64, crate::data::Place) + Sync),
+    ) -> ParsedChunk<T> {
+        let per_shard = len / SHARDS + len / SHARDS / 8 + 16;
+        let mut out = ParsedChunk {
+            shards: (0..SHARDS).map(|_| Vec::with_capacity(per_shard)).collect(),
+            ids: Vec::with_capacity(len * 8),
+            errors: Vec::new(),
+            bad_rows: 0,
+            rows: 0,
+            fatal: None,
+        };
+        let has_bom = views.iter().flatten().any(|v| v.has_bom());
+        for row in 0..len {
+            let fields = Fields {
+                record: Record::Arrow { views, row },
+                columns: &self.layout.columns,
+            };
+            let mut locate = |e: &mut InputError| {
+                let (line, p) = place(row as u64);
+                e.line = line;
+                e.place = p;
+            };
+            if !self.record(&mut locate, (true, has_bom), &fields, &mut out) {
+                break;
+            }
+        }
+        out
     }
 
     fn parse_chunk(&self, chunk: &Chunk, delimiter: Delimiter) -> ParsedChunk<T> {
@@ -532,7 +751,8 @@ where
                         record: Record::Csv(&rec),
                         columns,
                     };
-                    if !self.record(&mut || line_at(byte), flags, &fields, &mut out) {
+                    let mut locate = |e: &mut InputError| e.line = line_at(byte);
+                    if !self.record(&mut locate, flags, &fields, &mut out) {
                         break;
                     }
                 }
@@ -548,7 +768,7 @@ where
                         columns,
                     };
                     let line = chunk.first_line + i as u64;
-                    if !self.record(&mut || line, flags, &fields, &mut out) {
+                    if !self.record(&mut |e| e.line = line, flags, &fields, &mut out) {
                         break;
                     }
                 }
@@ -577,7 +797,24 @@ where
     P: Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync,
     F: FnMut(&[ParsedChunk<T>]),
 {
-    read_sharded_in_chunks(source, kind, opts, parse, fold, progress, CHUNK_BYTES)
+    let Source { path, data } = source;
+    match data {
+        SourceData::Csv(reader) => read_sharded_in_chunks(
+            Source {
+                path,
+                data: SourceData::Csv(reader),
+            },
+            kind,
+            opts,
+            parse,
+            fold,
+            progress,
+            CHUNK_BYTES,
+        ),
+        SourceData::Arrow(batches) => {
+            crate::data::arrow::read_sharded(&path, batches, kind, opts, parse, fold, progress)
+        }
+    }
 }
 
 /// [`read_sharded`] with chunks of about `chunk_bytes` (tests use tiny chunks to put chunk
@@ -596,7 +833,14 @@ where
     P: Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync,
     F: FnMut(&[ParsedChunk<T>]),
 {
-    let Source { path, reader } = source;
+    let Source { path, data } = source;
+    let SourceData::Csv(reader) = data else {
+        return Err(Error::InvalidParameter {
+            name: "input",
+            value: path.display().to_string(),
+            reason: "not CSV".into(),
+        });
+    };
     let quoting = match opts.delimiter {
         Delimiter::Byte(d) => Some(d),
         Delimiter::Whitespace => None,

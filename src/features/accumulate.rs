@@ -1,7 +1,6 @@
 //! Per-customer accumulators: what one streaming pass over the inputs keeps for each customer,
 //! and how each kind of row is folded in. Everything is an exact integer (money in fixed-point
 //! units), so the result does not depend on the order shards or chunks are processed in.
-use crate::data::amount::parse_amount;
 use crate::data::reader::{FieldError, Fields};
 use crate::data::time::{TimeParser, SECONDS_PER_DAY};
 use std::hash::Hasher;
@@ -615,24 +614,11 @@ impl CustomerAcc {
     }
 }
 
-fn timestamp(frame: &Frame, fields: &Fields<'_>, column: usize) -> Result<i64, FieldError> {
-    frame
-        .time
-        .parse(fields.get(column).unwrap_or(b""))
-        .ok_or(FieldError {
-            column,
-            kind: "unparsable timestamp",
-        })
-}
-
 /// Parses an orders.csv record (contract columns: customer_id, ordered_at, amount, order_id,
 /// channel). Rows after the label window are validated, then dropped.
 pub fn parse_order(frame: &Frame, f: &Fields<'_>) -> Result<Option<OrderRow>, FieldError> {
-    let ts = timestamp(frame, f, 1)?;
-    let amount = parse_amount(f.get(2).unwrap_or(b"")).ok_or(FieldError {
-        column: 2,
-        kind: "not a number",
-    })?;
+    let ts = f.instant(1, &frame.time)?;
+    let amount = f.amount(2)?;
     if ts >= frame.cutoff_end {
         frame.saw_after_cutoff(ts);
         if ts >= frame.label_end {
@@ -646,7 +632,7 @@ pub fn parse_order(frame: &Frame, f: &Fields<'_>) -> Result<Option<OrderRow>, Fi
 /// Parses an events.csv record (customer_id, occurred_at, event, channel); rows after the
 /// cutoff are dropped.
 pub fn parse_event(frame: &Frame, f: &Fields<'_>) -> Result<Option<EventRow>, FieldError> {
-    let ts = timestamp(frame, f, 1)?;
+    let ts = f.instant(1, &frame.time)?;
     if ts >= frame.cutoff_end {
         frame.saw_after_cutoff(ts);
         return Ok(None);
@@ -658,9 +644,10 @@ pub fn parse_event(frame: &Frame, f: &Fields<'_>) -> Result<Option<EventRow>, Fi
 /// Parses a customers.csv record (customer_id, first_seen_at?, acquisition_channel?); customers
 /// first seen after the cutoff are dropped.
 pub fn parse_customer(frame: &Frame, f: &Fields<'_>) -> Result<Option<CustomerRow>, FieldError> {
-    let first_seen = match f.get(1).map(<[u8]>::trim_ascii) {
-        None | Some(b"") => None,
-        Some(_) => Some(timestamp(frame, f, 1)?),
+    let first_seen = if f.is_blank(1) {
+        None
+    } else {
+        Some(f.instant(1, &frame.time)?)
     };
     if first_seen.is_some_and(|ts| ts >= frame.cutoff_end) {
         return Ok(None);

@@ -24,25 +24,20 @@ pub fn parse_comment(
     scorer: &SentimentScorer,
     f: &Fields<'_>,
 ) -> Result<Option<CommentRow>, FieldError> {
-    let ts = frame
-        .time
-        .parse(f.get(1).unwrap_or(b""))
-        .ok_or(FieldError {
-            column: 1,
-            kind: "unparsable timestamp",
-        })?;
-    let rating = match f.get(3).map(<[u8]>::trim_ascii) {
-        None | Some(b"") => None,
-        Some(r) => {
-            // Kept exactly in hundredths (4.5 stays 4.5): 1 to 5 with at most two decimals.
-            let units = crate::data::amount::parse_amount(r)
-                .filter(|u| (10_000..=50_000).contains(u) && u % 100 == 0)
-                .ok_or(FieldError {
-                    column: 3,
-                    kind: "rating is not a number from 1 to 5 with at most two decimals",
-                })?;
-            Some((units / 100) as u16)
-        }
+    let ts = f.instant(1, &frame.time)?;
+    let rating = if f.is_blank(3) {
+        None
+    } else {
+        // Kept exactly in hundredths (4.5 stays 4.5): 1 to 5 with at most two decimals.
+        let units = f
+            .amount(3)
+            .ok()
+            .filter(|u| (10_000..=50_000).contains(u) && u % 100 == 0)
+            .ok_or(FieldError {
+                column: 3,
+                kind: "rating is not a number from 1 to 5 with at most two decimals",
+            })?;
+        Some((units / 100) as u16)
     };
     if ts >= frame.cutoff_end {
         return Ok(None);

@@ -43,6 +43,7 @@ pub fn score_comments_csv(
             .position(|h| h == name.as_bytes())
             .ok_or_else(|| {
                 Error::Input(InputError {
+                    place: crate::data::Place::Line,
                     column_index: None,
                     path: input.to_path_buf(),
                     line: 1,
@@ -83,6 +84,7 @@ pub fn score_comments_csv(
                 let line = rec.position().map_or(0, |p| p.line());
                 if is_blank(rec.get(ci)) {
                     return Err(Error::Input(InputError {
+                        place: crate::data::Place::Line,
                         column_index: None,
                         path: input.to_path_buf(),
                         line,

@@ -55,6 +55,7 @@ pub fn read_labelled_csv(
             .position(|h| h == name.as_bytes())
             .ok_or_else(|| {
                 Error::Input(InputError {
+                    place: crate::data::Place::Line,
                     column_index: None,
                     path: path.to_path_buf(),
                     line: 1,
@@ -97,6 +98,7 @@ pub(crate) fn csv_error(path: &Path, e: csv::Error) -> Error {
             None => Error::io(path, io),
         },
         kind => Error::Input(InputError {
+            place: crate::data::Place::Line,
             column_index: None,
             path: path.to_path_buf(),
             line,

@@ -22,6 +22,7 @@
 //! place only when everything succeeded.
 mod customer;
 mod format;
+mod parquet_out;
 mod text;
 
 use crate::{Error, Result};
@@ -262,6 +263,28 @@ fn block_seed(seed: u64, block: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The file format [`generate_as`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SynthFormat {
+    /// `customers.csv`, `orders.csv`, `events.csv`, `comments.csv` (the contract's CSV).
+    #[default]
+    Csv,
+    /// The same rows as `*.parquet`, typed as a warehouse export would be: ids as strings,
+    /// instants as `timestamp[s, +08:00]`, amounts as `decimal128(18, 2)`, ratings as int64,
+    /// channels and events as dictionary strings (zstd).
+    Parquet,
+}
+
+impl SynthFormat {
+    /// The four file names of this format, in [`FILE_NAMES`] order.
+    pub fn file_names(self) -> [String; 4] {
+        FILE_NAMES.map(|n| match self {
+            SynthFormat::Csv => n.to_string(),
+            SynthFormat::Parquet => n.replace(".csv", ".parquet"),
+        })
+    }
+}
+
 /// Generates the data set and writes `customers.csv`, `orders.csv`, `events.csv` and
 /// `comments.csv` into `out_dir` (created if missing). Existing files are replaced only when
 /// all four were written; on error they are left untouched.
@@ -274,10 +297,24 @@ pub fn generate(
     out_dir: &Path,
     progress: &dyn Fn(u64),
 ) -> Result<SynthSummary> {
+    generate_as(params, out_dir, SynthFormat::Csv, progress)
+}
+
+/// [`generate`] in the given file format (the same rows in both).
+pub fn generate_as(
+    params: &SynthParams,
+    out_dir: &Path,
+    format: SynthFormat,
+    progress: &dyn Fn(u64),
+) -> Result<SynthSummary> {
     params.check()?;
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     let ctx = customer::Ctx::new(params)?;
-    let paths: Vec<PathBuf> = FILE_NAMES.iter().map(|n| out_dir.join(n)).collect();
+    let paths: Vec<PathBuf> = format
+        .file_names()
+        .iter()
+        .map(|n| out_dir.join(n))
+        .collect();
     let tmps = paths
         .iter()
         .map(|p| crate::io_util::AtomicFile::create(p))
@@ -288,10 +325,20 @@ pub fn generate(
             .iter()
             .map(|t| std::io::BufWriter::with_capacity(1 << 20, t.file()))
             .collect();
-        for (i, w) in writers.iter_mut().enumerate() {
-            w.write_all(HEADERS[i].as_bytes())
-                .map_err(|e| Error::io(&paths[i], e))?;
-            summary.bytes += HEADERS[i].len() as u64;
+        let mut sinks: Vec<Sink<'_, '_>> = match format {
+            SynthFormat::Csv => writers.iter_mut().map(|w| Sink::Csv(w)).collect(),
+            SynthFormat::Parquet => writers
+                .iter_mut()
+                .enumerate()
+                .map(|(i, w)| parquet_out::writer(i, w, &paths[i]).map(Sink::Parquet))
+                .collect::<Result<_>>()?,
+        };
+        for (i, w) in sinks.iter_mut().enumerate() {
+            if let Sink::Csv(w) = w {
+                w.write_all(HEADERS[i].as_bytes())
+                    .map_err(|e| Error::io(&paths[i], e))?;
+                summary.bytes += HEADERS[i].len() as u64;
+            }
         }
         let n_blocks = params.customers.div_ceil(BLOCK_CUSTOMERS);
         let mut b0 = 0;
@@ -309,24 +356,47 @@ pub fn generate(
                 })
                 .collect();
             for out in &outs {
-                for (i, w) in writers.iter_mut().enumerate() {
-                    w.write_all(&out.files[i])
-                        .map_err(|e| Error::io(&paths[i], e))?;
+                for (i, w) in sinks.iter_mut().enumerate() {
+                    match w {
+                        Sink::Csv(w) => w
+                            .write_all(&out.files[i])
+                            .map_err(|e| Error::io(&paths[i], e))?,
+                        Sink::Parquet(t) => parquet_out::push_csv_rows(i, t, &out.files[i])?,
+                    }
                 }
                 summary.add(&out.counts);
             }
             progress(summary.customers);
             b0 = b1;
         }
+        for (i, w) in sinks.into_iter().enumerate() {
+            match w {
+                Sink::Csv(w) => w.flush().map_err(|e| Error::io(&paths[i], e))?,
+                Sink::Parquet(t) => t.finish()?,
+            }
+        }
         for (i, w) in writers.iter_mut().enumerate() {
             w.flush().map_err(|e| Error::io(&paths[i], e))?;
         }
+    }
+    if format == SynthFormat::Parquet {
+        summary.bytes = tmps
+            .iter()
+            .filter_map(|t| t.file().metadata().ok())
+            .map(|m| m.len())
+            .sum();
     }
     // Modes: 0666 less the umask for new files; a replaced file keeps its mode.
     for t in tmps {
         t.commit()?;
     }
     Ok(summary)
+}
+
+/// Where one generated file goes.
+enum Sink<'w, 'f> {
+    Csv(&'w mut std::io::BufWriter<&'f std::fs::File>),
+    Parquet(crate::data::parquet::write::TableWriter<'w>),
 }
 
 #[cfg(test)]

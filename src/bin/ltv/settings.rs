@@ -3,7 +3,8 @@
 use anyhow::anyhow;
 use ltv::data::time::{parse_duration_days, parse_utc_offset};
 use ltv::data::{
-    BadRowPolicy, ColumnMap, Cutoff, Delimiter, ReadOptions, Source, TimeFormat, TimeParser,
+    BadRowPolicy, ColumnMap, Cutoff, Delimiter, InputFormat, ReadOptions, Source, TimeFormat,
+    TimeParser,
 };
 use ltv::features::{Inputs, LifecycleThresholds};
 use std::path::PathBuf;
@@ -12,23 +13,29 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Input")]
 pub struct InputArgs {
-    /// Orders CSV: customer_id, ordered_at, amount [, order_id, channel].
-    #[arg(long, value_name = "CSV")]
+    /// Orders: customer_id, ordered_at, amount [, order_id, channel]. A CSV file (`-` is
+    /// standard input; `.gz`/`.zst` are decompressed), a `.parquet` file, or a directory of
+    /// Parquet parts (`part-*.parquet`, as Spark and DuckDB write them).
+    #[arg(long, value_name = "FILE")]
     pub orders: PathBuf,
-    /// Interaction events CSV: customer_id, occurred_at, event [, channel].
-    #[arg(long, value_name = "CSV")]
+    /// Interaction events (CSV or Parquet): customer_id, occurred_at, event [, channel].
+    #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
-    /// Customers CSV: customer_id [, first_seen_at, acquisition_channel].
-    #[arg(long, value_name = "CSV")]
+    /// Customers (CSV or Parquet): customer_id [, first_seen_at, acquisition_channel].
+    #[arg(long, value_name = "FILE")]
     pub customers: Option<PathBuf>,
-    /// Comments CSV: customer_id, created_at, text [, rating]. Adds the sentiment columns
-    /// (comments_total, comments_90d, sentiment_mean, sentiment_last, negative_share, rating_mean,
-    /// days_since_last_comment).
-    #[arg(long, value_name = "CSV")]
+    /// Comments (CSV or Parquet): customer_id, created_at, text [, rating]. Adds the sentiment
+    /// columns (comments_total, comments_90d, sentiment_mean, sentiment_last, negative_share,
+    /// rating_mean, days_since_last_comment).
+    #[arg(long, value_name = "FILE")]
     pub comments: Option<PathBuf>,
+    /// How to read the inputs: `auto` (a directory, a `.parquet` name or a file starting with
+    /// Parquet's magic bytes is Parquet; anything else CSV), `csv` or `parquet`.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "csv", "parquet"], value_name = "FORMAT")]
+    pub input_format: String,
     /// Map contract column names to your file's names, e.g.
-    /// `customer_id=user_id,ordered_at=pay_time,amount=gmv`. Without a header, map to 1-based
-    /// column numbers (`amount=3`).
+    /// `customer_id=user_id,ordered_at=pay_time,amount=gmv` (CSV headers and Parquet column
+    /// names alike). Without a header, map to 1-based column numbers (`amount=3`).
     #[arg(long, value_name = "NAME=COLUMN,...")]
     pub map: Option<String>,
     /// chrono strftime format of timestamps that are not RFC 3339 or YYYY-MM-DD, e.g. `%Y%m%d`
@@ -69,7 +76,7 @@ impl InputArgs {
                 )
             })?,
             None => {
-                let sniffed = Source::sniff_utc_offset(&self.orders)?;
+                let sniffed = Source::sniff_utc_offset_as(&self.orders, self.format())?;
                 // UTC is the documented default: only another calendar is worth a line.
                 if let Some(s) = sniffed.filter(|s| *s != 0 && !crate::output::quiet()) {
                     eprintln!(
@@ -102,6 +109,11 @@ impl InputArgs {
         })
     }
 
+    /// The input format flag.
+    pub fn format(&self) -> InputFormat {
+        InputFormat::parse(&self.input_format).unwrap_or_default()
+    }
+
     /// Opens the input files.
     pub fn open(&self) -> anyhow::Result<Inputs<'static>> {
         let stdin_inputs = self
@@ -114,7 +126,8 @@ impl InputArgs {
                 "{stdin_inputs} inputs are `-`: only one input can be read from standard input"
             );
         }
-        let open = |p: &PathBuf| Source::open(p);
+        let format = self.format();
+        let open = |p: &PathBuf| Source::open_as(p, format);
         Ok(Inputs {
             orders: open(&self.orders)?,
             events: self.events.as_ref().map(open).transpose()?,
@@ -168,6 +181,7 @@ impl InputArgs {
     pub fn total_bytes(&self) -> u64 {
         self.paths()
             .iter()
+            .flat_map(|p| ltv::data::parquet::part_files(p).unwrap_or_else(|_| vec![p.clone()]))
             .filter_map(|p| std::fs::metadata(p).ok())
             .map(|m| m.len())
             .sum()

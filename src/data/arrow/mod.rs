@@ -1,0 +1,221 @@
+//! Arrow record batches as an input, beside CSV text: a stream of batches held in memory (the
+//! door for Python and Spark) or Parquet files (decoded row group by row group, in parallel,
+//! reading only the contract's columns). Each batch's rows go through the same per-row parse,
+//! validation, bad-row policy and shard routing as CSV records ([`crate::data::reader`]), so
+//! everything downstream sees one kind of row.
+mod columns;
+
+pub use columns::{resolve, Resolved, Role, View};
+
+use crate::data::options::{InputKind, ReadOptions};
+use crate::data::reader::{ChunkParser, FieldError, Fields, Layout, ParsedChunk, ReadReport};
+use crate::data::{InputError, Place};
+use crate::Result;
+use arrow_array::RecordBatch;
+use arrow_schema::ArrowError;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// Rows parsed by one task (a batch longer than this is sliced, zero-copy).
+pub const UNIT_ROWS: usize = 65_536;
+/// Units of an in-memory stream parsed in parallel before their rows are folded.
+const BATCH_UNITS: usize = 6;
+
+/// Arrow record batches to read: an in-memory stream or Parquet files.
+pub struct Batches<'a>(Kind<'a>);
+
+type BatchIter<'a> =
+    Box<dyn Iterator<Item = std::result::Result<RecordBatch, ArrowError>> + Send + 'a>;
+
+enum Kind<'a> {
+    Stream(BatchIter<'a>),
+    Parquet(Vec<PathBuf>),
+}
+
+impl<'a> Batches<'a> {
+    /// Batches produced by `batches`, in order.
+    pub fn stream<I>(batches: I) -> Batches<'a>
+    where
+        I: IntoIterator<Item = std::result::Result<RecordBatch, ArrowError>>,
+        I::IntoIter: Send + 'a,
+    {
+        Batches(Kind::Stream(Box::new(batches.into_iter())))
+    }
+
+    /// The Parquet file at `path`, or every Parquet file in the directory `path`
+    /// ([`crate::data::parquet::part_files`]).
+    pub fn parquet(path: &Path) -> Result<Batches<'static>> {
+        Ok(Batches(Kind::Parquet(crate::data::parquet::part_files(
+            path,
+        )?)))
+    }
+}
+
+/// The one layout of Arrow fields: views come in contract order, so contract column `i` is
+/// field `i` when present.
+fn layout_of(resolved: &Resolved, kind: InputKind) -> Layout {
+    let columns = resolved
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| c.map(|_| i))
+        .collect();
+    Layout {
+        columns,
+        names: resolved.names.clone(),
+        width: resolved.names.len(),
+        required: kind
+            .columns()
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.required)
+            .map(|(i, _)| i)
+            .collect(),
+    }
+}
+
+pub(crate) fn merge_parsed<T>(report: &mut ReadReport, parsed: &[ParsedChunk<T>]) -> Result<()> {
+    for p in parsed {
+        if let Some(e) = &p.fatal {
+            return Err(e.clone().into());
+        }
+        report.merge(ReadReport {
+            rows: p.rows,
+            bad_rows: p.bad_rows,
+            first_bad_rows: p.errors.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// Reads Arrow batches like [`crate::data::reader::read_sharded`] reads CSV: every row parsed
+/// by `parse`, bad rows located (row group and row, or batch and row) and handled by the
+/// bad-row policy, parsed rows handed to `fold` in input order. `progress` receives bytes read
+/// (Parquet: compressed row-group bytes) or rows read (a stream).
+pub(crate) fn read_sharded<T, P, F>(
+    path: &Path,
+    batches: Batches<'_>,
+    kind: InputKind,
+    opts: &ReadOptions,
+    parse: P,
+    fold: F,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ReadReport>
+where
+    T: Send,
+    P: Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync,
+    F: FnMut(&[ParsedChunk<T>]),
+{
+    match batches.0 {
+        Kind::Stream(iter) => read_stream(path, iter, kind, opts, &parse, fold, progress),
+        Kind::Parquet(files) => {
+            crate::data::parquet::read_files(&files, kind, opts, &parse, fold, progress)
+        }
+    }
+}
+
+/// Parses the rows of one batch (or slice of one) read from `path`; `place(i)` locates its row
+/// `i`.
+pub(crate) fn parse_batch<T, P>(
+    path: &Path,
+    batch: &RecordBatch,
+    projected: Option<&Resolved>,
+    kind: InputKind,
+    opts: &ReadOptions,
+    parse: &P,
+    place: &(dyn Fn(u64) -> (u64, Place) + Sync),
+) -> Result<ParsedChunk<T>>
+where
+    P: Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync,
+{
+    let own;
+    let resolved = match projected {
+        Some(r) => r,
+        None => {
+            own = resolve(path, &batch.schema(), kind, opts)?;
+            &own
+        }
+    };
+    let views = resolved
+        .views(batch, projected.is_some())
+        .map_err(|e| InputError::file(path, "", "unreadable record batch", e))?;
+    let layout = layout_of(resolved, kind);
+    let parser = ChunkParser {
+        path,
+        layout: &layout,
+        policy: opts.on_bad_rows,
+        parse,
+        id_column: 0,
+    };
+    Ok(parser.parse_batch(&views, batch.num_rows(), place))
+}
+
+fn read_stream<T, P, F>(
+    path: &Path,
+    mut iter: BatchIter<'_>,
+    kind: InputKind,
+    opts: &ReadOptions,
+    parse: &P,
+    mut fold: F,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ReadReport>
+where
+    T: Send,
+    P: Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync,
+    F: FnMut(&[ParsedChunk<T>]),
+{
+    let mut report = ReadReport::default();
+    let (mut batch_no, mut row_base) = (0u64, 0u64);
+    let mut done = false;
+    while !done {
+        // (slice, batch number, first row in the batch, first row in the stream)
+        let mut units: Vec<(RecordBatch, u64, u64, u64)> = Vec::with_capacity(BATCH_UNITS);
+        while units.len() < BATCH_UNITS {
+            let Some(next) = iter.next() else {
+                done = true;
+                break;
+            };
+            let batch = next.map_err(|e| {
+                InputError::file(
+                    path,
+                    "",
+                    format!("record batch {batch_no} could not be read"),
+                    e.to_string(),
+                )
+            })?;
+            let mut start = 0;
+            while start < batch.num_rows() {
+                let len = UNIT_ROWS.min(batch.num_rows() - start);
+                units.push((
+                    batch.slice(start, len),
+                    batch_no,
+                    start as u64,
+                    row_base + start as u64,
+                ));
+                start += len;
+            }
+            row_base += batch.num_rows() as u64;
+            batch_no += 1;
+        }
+        let parsed: Vec<ParsedChunk<T>> = units
+            .par_iter()
+            .map(|(b, batch, first_in_batch, first)| {
+                let place = |i: u64| {
+                    (
+                        first + i,
+                        Place::Batch {
+                            batch: *batch,
+                            row: first_in_batch + i,
+                        },
+                    )
+                };
+                parse_batch(path, b, None, kind, opts, parse, &place)
+            })
+            .collect::<Result<_>>()?;
+        drop(units);
+        merge_parsed(&mut report, &parsed)?;
+        fold(&parsed);
+        progress(row_base);
+    }
+    Ok(report)
+}

@@ -1,0 +1,242 @@
+//! Parquet files: telling them from CSV, the parts of a directory (`part-*.parquet` as Spark
+//! and DuckDB write them), the UTC offset their timestamps carry, parallel decoding of row
+//! groups for [`crate::data::arrow`], and typed, deterministic Parquet output ([`write`]).
+pub mod write;
+
+use crate::data::arrow::{parse_batch, resolve, UNIT_ROWS};
+use crate::data::options::{InputKind, ReadOptions};
+use crate::data::reader::{FieldError, Fields, ParsedChunk, ReadReport};
+use crate::data::{InputError, Place};
+use crate::{Error, Result};
+use arrow_schema::DataType;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use parquet::arrow::ProjectionMask;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// Parquet's magic bytes, at the start and the end of every file.
+const MAGIC: &[u8; 4] = b"PAR1";
+
+/// Whether `path` is Parquet: a directory (of parts), a name ending in `.parquet` or `.parq`,
+/// or a regular file starting with Parquet's `PAR1` magic.
+pub fn looks_like_parquet(path: &Path) -> bool {
+    if path.is_dir() {
+        return true;
+    }
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if ext.eq_ignore_ascii_case("parquet") || ext.eq_ignore_ascii_case("parq") {
+        return true;
+    }
+    let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    if !regular {
+        return false;
+    }
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && &head == MAGIC
+}
+
+/// The Parquet files of an input: `path` itself, or for a directory its regular files whose
+/// names end in `.parquet` (or `.parq`), sorted by name; names starting with `_` or `.`
+/// (`_SUCCESS`, `.crc` files) are skipped. Subdirectories (Hive partitions) are not read: their
+/// partition values live in the directory names, not in the files.
+pub fn part_files(path: &Path) -> Result<Vec<PathBuf>> {
+    if !path.is_dir() {
+        // Opened now so a missing file is the usual I/O error, before any work starts.
+        std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = vec![];
+    for entry in std::fs::read_dir(path).map_err(|e| Error::io(path, e))? {
+        let entry = entry.map_err(|e| Error::io(path, e))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let p = entry.path();
+        if name.starts_with('_') || name.starts_with('.') || !p.is_file() {
+            continue;
+        }
+        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if ext.eq_ignore_ascii_case("parquet") || ext.eq_ignore_ascii_case("parq") {
+            files.push(p);
+        }
+    }
+    if files.is_empty() {
+        return Err(InputError::file(
+            path,
+            "",
+            "no Parquet files (`*.parquet`) in this directory",
+            "",
+        )
+        .into());
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn corrupt(path: &Path, e: impl std::fmt::Display) -> Error {
+    InputError::file(
+        path,
+        "",
+        "not a readable Parquet file (truncated or corrupt?)",
+        e.to_string(),
+    )
+    .into()
+}
+
+fn metadata(path: &Path) -> Result<(std::fs::File, ArrowReaderMetadata)> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+        .map_err(|e| corrupt(path, e))?;
+    Ok((file, meta))
+}
+
+/// The UTC offset, in seconds, of a fixed time zone name (`+08:00`, `+0800`, `-05`, `UTC`,
+/// `Z`, `Etc/UTC`, `GMT`); `None` for a named zone such as `Asia/Shanghai`.
+pub fn fixed_offset_of(tz: &str) -> Option<i32> {
+    let t = tz.trim();
+    if matches!(
+        t.to_ascii_uppercase().as_str(),
+        "UTC" | "Z" | "ETC/UTC" | "GMT" | "ETC/GMT" | "UCT" | "ZULU"
+    ) {
+        return Some(0);
+    }
+    crate::data::time::parse_utc_offset(t)
+}
+
+/// The UTC offset the first Parquet file of `path` carries: the fixed zone of its first
+/// time-zoned timestamp column, else that of the first text timestamp in a `*_at` column.
+pub fn sniff_utc_offset(path: &Path) -> Result<Option<i32>> {
+    let Some(first) = part_files(path)?.into_iter().next() else {
+        return Ok(None);
+    };
+    let (file, meta) = metadata(&first)?;
+    let schema = meta.schema().clone();
+    for f in schema.fields() {
+        if let DataType::Timestamp(_, Some(tz)) = f.data_type() {
+            return Ok(fixed_offset_of(tz));
+        }
+    }
+    let Some(i) = schema.fields().iter().position(|f| {
+        f.name().ends_with("_at")
+            && matches!(
+                f.data_type(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            )
+    }) else {
+        return Ok(None);
+    };
+    if meta.metadata().num_row_groups() == 0 {
+        return Ok(None);
+    }
+    let mask = ProjectionMask::roots(meta.parquet_schema(), [i]);
+    let mut reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta)
+        .with_projection(mask)
+        .with_batch_size(64)
+        .build()
+        .map_err(|e| corrupt(&first, e))?;
+    let Some(batch) = reader.next().transpose().map_err(|e| corrupt(&first, e))? else {
+        return Ok(None);
+    };
+    let col = arrow_cast::cast(batch.column(0), &DataType::Utf8).map_err(|e| corrupt(&first, e))?;
+    let col = arrow_array::cast::AsArray::as_string::<i32>(&col);
+    let text: Vec<&str> = col.iter().flatten().collect();
+    Ok(crate::data::time::sniff_utc_offset(
+        text.join("\n").as_bytes(),
+    ))
+}
+
+/// Reads `files` in order; in each, `rayon::current_num_threads()` row groups at a time are
+/// decoded and parsed in parallel (only the contract's columns), then folded in file order.
+pub(crate) fn read_files<T, P, F>(
+    files: &[PathBuf],
+    kind: InputKind,
+    opts: &ReadOptions,
+    parse: &P,
+    mut fold: F,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ReadReport>
+where
+    T: Send,
+    P: Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync,
+    F: FnMut(&[ParsedChunk<T>]),
+{
+    let mut report = ReadReport::default();
+    let mut bytes_done = 0u64;
+    for path in files {
+        let (_, meta) = metadata(path)?;
+        let resolved = resolve(path, meta.schema(), kind, opts)?;
+        let mask = ProjectionMask::roots(meta.parquet_schema(), resolved.projection());
+        let groups = meta.metadata().row_groups();
+        let mut starts = Vec::with_capacity(groups.len());
+        let mut total = 0u64;
+        for g in groups {
+            starts.push(total);
+            total += u64::try_from(g.num_rows()).unwrap_or(0);
+        }
+        let at_once = rayon::current_num_threads().max(1);
+        let indices: Vec<usize> = (0..groups.len()).collect();
+        for wave in indices.chunks(at_once) {
+            let parsed: Vec<Vec<ParsedChunk<T>>> = wave
+                .par_iter()
+                .map(|&g| -> Result<Vec<ParsedChunk<T>>> {
+                    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+                    let reader =
+                        ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone())
+                            .with_row_groups(vec![g])
+                            .with_projection(mask.clone())
+                            .with_batch_size(UNIT_ROWS)
+                            .build()
+                            .map_err(|e| corrupt(path, e))?;
+                    let mut out = vec![];
+                    let mut in_group = 0u64;
+                    for batch in reader {
+                        let batch = batch.map_err(|e| {
+                            InputError::file(
+                                path,
+                                "",
+                                format!(
+                                    "row group {g} could not be decoded (truncated or corrupt?)"
+                                ),
+                                e.to_string(),
+                            )
+                        })?;
+                        let first = in_group;
+                        let place = |i: u64| {
+                            (
+                                starts[g] + first + i,
+                                Place::RowGroup {
+                                    group: g as u64,
+                                    row: first + i,
+                                },
+                            )
+                        };
+                        out.push(parse_batch(
+                            path,
+                            &batch,
+                            Some(&resolved),
+                            kind,
+                            opts,
+                            parse,
+                            &place,
+                        )?);
+                        in_group += batch.num_rows() as u64;
+                    }
+                    Ok(out)
+                })
+                .collect::<Result<_>>()?;
+            let parsed: Vec<ParsedChunk<T>> = parsed.into_iter().flatten().collect();
+            crate::data::arrow::merge_parsed(&mut report, &parsed)?;
+            fold(&parsed);
+            bytes_done += wave
+                .iter()
+                .map(|&g| u64::try_from(groups[g].compressed_size()).unwrap_or(0))
+                .sum::<u64>();
+            progress(bytes_done);
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,278 @@
+//! Typed Parquet output: tables written row block by row block into a Parquet stream with a
+//! fixed schema (ids as strings, counts as int64, values as float64, instants as timestamps,
+//! categories such as stages, segments and tiers as dictionary-encoded strings), zstd
+//! compressed. The bytes depend only on the rows (no clock, no thread count), so the same
+//! inputs give the same file.
+use crate::{Error, Result};
+use arrow_array::builder::{
+    Decimal128Builder, Float64Builder, Int64Builder, StringBuilder, StringDictionaryBuilder,
+    TimestampSecondBuilder,
+};
+use arrow_array::types::Int32Type;
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Rows per row group of the files written.
+pub const ROW_GROUP_ROWS: usize = 1 << 20;
+
+/// The type of one output column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnType {
+    /// Free text (ids): utf8.
+    Text,
+    /// A small set of names (stages, segments, tiers, languages): dictionary<int32, utf8>.
+    Category,
+    /// Whole numbers: int64.
+    Int,
+    /// Real numbers and money: float64.
+    Float,
+    /// Money in cents, exactly: decimal128(18, 2) (values given as [`Value::Int`] cents).
+    Cents,
+    /// Instants: timestamp[s] in the zone `+HH:MM` of the given offset (seconds east of UTC).
+    Time(i32),
+}
+
+impl ColumnType {
+    fn data_type(&self) -> DataType {
+        match self {
+            ColumnType::Text => DataType::Utf8,
+            ColumnType::Category => {
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+            }
+            ColumnType::Int => DataType::Int64,
+            ColumnType::Float => DataType::Float64,
+            ColumnType::Cents => DataType::Decimal128(18, 2),
+            ColumnType::Time(offset) => {
+                DataType::Timestamp(TimeUnit::Second, Some(offset_name(*offset).into()))
+            }
+        }
+    }
+}
+
+/// `+08:00` for 28,800 seconds east of UTC.
+pub fn offset_name(offset_seconds: i32) -> String {
+    let sign = if offset_seconds < 0 { '-' } else { '+' };
+    let a = offset_seconds.unsigned_abs();
+    format!("{sign}{:02}:{:02}", a / 3600, a % 3600 / 60)
+}
+
+/// One value of an output row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    /// Undefined (null).
+    Null,
+    /// For [`ColumnType::Text`] and [`ColumnType::Category`] columns.
+    Text(&'a str),
+    /// For [`ColumnType::Int`] columns.
+    Int(i64),
+    /// For [`ColumnType::Float`] columns.
+    Float(f64),
+    /// UTC seconds, for [`ColumnType::Time`] columns.
+    Time(i64),
+}
+
+enum Builder {
+    Text(StringBuilder),
+    Category(StringDictionaryBuilder<Int32Type>),
+    Int(Int64Builder),
+    Float(Float64Builder),
+    Cents(Decimal128Builder),
+    Time(TimestampSecondBuilder, Arc<str>),
+}
+
+impl Builder {
+    fn new(t: &ColumnType) -> Builder {
+        match t {
+            ColumnType::Text => Builder::Text(StringBuilder::new()),
+            ColumnType::Category => Builder::Category(StringDictionaryBuilder::new()),
+            ColumnType::Int => Builder::Int(Int64Builder::new()),
+            ColumnType::Float => Builder::Float(Float64Builder::new()),
+            ColumnType::Cents => Builder::Cents(Decimal128Builder::new()),
+            ColumnType::Time(o) => {
+                Builder::Time(TimestampSecondBuilder::new(), offset_name(*o).into())
+            }
+        }
+    }
+
+    /// Appends `v`; a value of the wrong kind for the column is an internal error.
+    fn push(&mut self, v: Value<'_>) -> std::result::Result<(), ()> {
+        match (self, v) {
+            (Builder::Text(b), Value::Text(s)) => b.append_value(s),
+            (Builder::Text(b), Value::Null) => b.append_null(),
+            (Builder::Category(b), Value::Text(s)) => {
+                b.append(s).map_err(|_| ())?;
+            }
+            (Builder::Category(b), Value::Null) => b.append_null(),
+            (Builder::Int(b), Value::Int(x)) => b.append_value(x),
+            (Builder::Int(b), Value::Null) => b.append_null(),
+            (Builder::Float(b), Value::Float(x)) => b.append_value(x),
+            (Builder::Float(b), Value::Null) => b.append_null(),
+            (Builder::Cents(b), Value::Int(x)) => b.append_value(i128::from(x)),
+            (Builder::Cents(b), Value::Null) => b.append_null(),
+            (Builder::Time(b, _), Value::Time(t)) => b.append_value(t),
+            (Builder::Time(b, _), Value::Null) => b.append_null(),
+            _ => return Err(()),
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Builder::Text(b) => Arc::new(b.finish()),
+            Builder::Category(b) => Arc::new(b.finish()),
+            Builder::Int(b) => Arc::new(b.finish()),
+            Builder::Float(b) => Arc::new(b.finish()),
+            Builder::Cents(b) => Arc::new(
+                b.finish()
+                    .with_precision_and_scale(18, 2)
+                    .unwrap_or_else(|_| arrow_array::Decimal128Array::from(Vec::<i128>::new())),
+            ),
+            Builder::Time(b, tz) => Arc::new(b.finish().with_timezone(tz.clone())),
+        }
+    }
+}
+
+/// A `Write` the Parquet writer owns whose bytes the table writer moves to the real output
+/// after each row group (the real output need not be `Send`).
+#[derive(Clone, Default)]
+struct Spool(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Spool {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut v = self
+            .0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?;
+        v.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes rows of a fixed schema as Parquet to `out`, [`ROW_GROUP_ROWS`] rows per row group.
+pub struct TableWriter<'w> {
+    out: &'w mut dyn Write,
+    name: PathBuf,
+    spool: Spool,
+    writer: ArrowWriter<Spool>,
+    schema: SchemaRef,
+    builders: Vec<Builder>,
+    rows: usize,
+}
+
+impl<'w> TableWriter<'w> {
+    /// A writer of `columns` (name and type) to `out`; `name` is the output's name for
+    /// messages.
+    pub fn new(
+        out: &'w mut dyn Write,
+        name: &Path,
+        columns: &[(&str, ColumnType)],
+    ) -> Result<TableWriter<'w>> {
+        let schema: SchemaRef = Arc::new(Schema::new(
+            columns
+                .iter()
+                .map(|(n, t)| Field::new(*n, t.data_type(), true))
+                .collect::<Vec<_>>(),
+        ));
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_created_by(format!("ltv {}", env!("CARGO_PKG_VERSION")))
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .build();
+        let spool = Spool::default();
+        let writer = ArrowWriter::try_new(spool.clone(), schema.clone(), Some(props))
+            .map_err(|e| write_error(name, e))?;
+        Ok(TableWriter {
+            out,
+            name: name.to_path_buf(),
+            spool,
+            builders: columns.iter().map(|(_, t)| Builder::new(t)).collect(),
+            writer,
+            schema,
+            rows: 0,
+        })
+    }
+
+    /// Appends one row (one value per column, in order).
+    pub fn push_row<'a>(&mut self, values: impl IntoIterator<Item = Value<'a>>) -> Result<()> {
+        let mut n = 0;
+        for (b, v) in self.builders.iter_mut().zip(values) {
+            b.push(v).map_err(|()| {
+                Error::Fit(format!(
+                    "parquet output: value {v:?} does not fit column {} ({})",
+                    self.schema.field(n).name(),
+                    self.schema.field(n).data_type()
+                ))
+            })?;
+            n += 1;
+        }
+        if n != self.builders.len() {
+            return Err(Error::Fit(format!(
+                "parquet output: a row of {n} values for {} columns",
+                self.builders.len()
+            )));
+        }
+        self.rows += 1;
+        if self.rows >= 1 << 16 {
+            self.write_block()?;
+        }
+        Ok(())
+    }
+
+    fn write_block(&mut self) -> Result<()> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let cols: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        let batch = RecordBatch::try_new(self.schema.clone(), cols)
+            .map_err(|e| write_error(&self.name, e))?;
+        self.writer
+            .write(&batch)
+            .map_err(|e| write_error(&self.name, e))?;
+        self.rows = 0;
+        self.drain()
+    }
+
+    fn drain(&mut self) -> Result<()> {
+        let bytes = {
+            let mut v = self
+                .spool
+                .0
+                .lock()
+                .map_err(|_| write_error(&self.name, "poisoned spool"))?;
+            std::mem::take(&mut *v)
+        };
+        self.out
+            .write_all(&bytes)
+            .map_err(|e| Error::io(&self.name, e))
+    }
+
+    /// Writes the last rows and the file footer.
+    pub fn finish(mut self) -> Result<()> {
+        self.write_block()?;
+        self.writer
+            .finish()
+            .map_err(|e| write_error(&self.name, e))?;
+        self.drain()?;
+        self.out.flush().map_err(|e| Error::io(&self.name, e))
+    }
+}
+
+fn write_error(name: &Path, e: impl std::fmt::Display) -> Error {
+    Error::io(name, std::io::Error::other(format!("writing Parquet: {e}")))
+}
+
+/// Whether an output path asks for Parquet (its name ends in `.parquet`).
+pub fn is_parquet_path(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
