@@ -121,6 +121,9 @@ pub struct LifecycleSection {
 pub struct OutputSection {
     /// The runs directory (default `runs`).
     pub dir: Option<PathBuf>,
+    /// Also write each month's scores as `scores.parquet` (typed columns) beside
+    /// `scores.csv` (default false).
+    pub parquet: Option<bool>,
 }
 
 /// Settings given on the command line (highest precedence).
@@ -177,6 +180,8 @@ pub struct Config {
     pub lifecycle: LifecycleThresholds,
     /// The runs directory.
     pub output_dir: PathBuf,
+    /// Whether each month's scores are also written as `scores.parquet`.
+    pub scores_parquet: bool,
 }
 
 fn resolve(base: &Path, p: &Path) -> PathBuf {
@@ -371,6 +376,7 @@ impl Config {
             tier_history,
             lifecycle,
             output_dir,
+            scores_parquet: file.output.parquet.unwrap_or(false),
         })
     }
 

@@ -567,9 +567,12 @@ pub struct ScoreRow {
     pub tier: Tier,
 }
 
-/// Reads a `scores.csv` written by `ltv score` (needs `customer_id`, `predicted_value`, `tier`;
+/// Reads a `scores.csv` (or `.parquet`) written by `ltv score` (needs `customer_id`, `predicted_value`, `tier`;
 /// `lifecycle_stage` is optional). Memory: one row per customer.
 pub fn read_scores(path: &Path) -> Result<Vec<ScoreRow>> {
+    if crate::data::parquet::looks_like_parquet(path) {
+        return read_scores_from(path, crate::data::parquet::csv_text(path)?);
+    }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     read_scores_from(path, file)
 }

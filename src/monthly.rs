@@ -3,7 +3,7 @@
 //! artefacts atomically; plus the run lock and `model promote`.
 //!
 //! Layout under the output directory (`runs/`):
-//! - `M/` — `scores.csv`, `model.json` (the challenger trained this month), `tiers.json`,
+//! - `M/` — `scores.csv` (and `scores.parquet` with `[output] parquet = true`), `model.json` (the challenger trained this month), `tiers.json`,
 //!   `metrics.json`, `run.log` (the only file with wall-clock times); written into
 //!   `.M.tmp-<pid>/` and renamed into place at the end.
 //! - `champion.txt` (the champion's month: the one record that decides) and `champion.json` (a
@@ -601,6 +601,17 @@ fn run_in(
     let mut csv = Vec::new();
     scores.write_csv(&tiers.cutoffs, &mut csv)?;
     write_new(&tmp.join("scores.csv"), &csv)?;
+    if config.scores_parquet {
+        let name = tmp.join("scores.parquet");
+        let mut bytes = Vec::new();
+        scores.write_as(
+            &tiers.cutoffs,
+            crate::data::parquet::write::OutputFormat::Parquet,
+            &mut bytes,
+            &name,
+        )?;
+        write_new(&name, &bytes)?;
+    }
     let model_json = serde_json::to_string_pretty(&challenger)? + "\n";
     write_new(&tmp.join("model.json"), model_json.as_bytes())?;
     write_new(&tmp.join("tiers.json"), tiers.to_json()?.as_bytes())?;

@@ -616,6 +616,50 @@ impl ScoredCustomers {
         TierCutoffs::from_quantiles(&values, a_share, b_share)
     }
 
+    /// Writes the scores as CSV ([`ScoredCustomers::write_csv`]) or Parquet: customer_id
+    /// (utf8), predicted_value, churn_probability, p_alive, expected_orders (float64),
+    /// lifecycle_stage, rfm_segment, tier (dictionary utf8). `name` names the output.
+    pub fn write_as(
+        &self,
+        tiers: &TierCutoffs,
+        format: crate::data::parquet::write::OutputFormat,
+        w: &mut dyn Write,
+        name: &std::path::Path,
+    ) -> Result<()> {
+        use crate::data::parquet::write::{ColumnType as T, OutputFormat, TableWriter, Value};
+        if format == OutputFormat::Csv {
+            return self.write_csv(tiers, w);
+        }
+        let mut t = TableWriter::new(
+            w,
+            name,
+            &[
+                ("customer_id", T::Text),
+                ("predicted_value", T::Float),
+                ("churn_probability", T::Float),
+                ("p_alive", T::Float),
+                ("expected_orders", T::Float),
+                ("lifecycle_stage", T::Category),
+                ("rfm_segment", T::Category),
+                ("tier", T::Category),
+            ],
+        )?;
+        for (k, c) in self.scored.iter().enumerate() {
+            let id = self.build.customer_id(k);
+            t.push_row([
+                Value::Text(&id),
+                Value::Float(c.predicted_value),
+                Value::Float(c.churn_probability),
+                Value::Float(c.p_alive),
+                Value::Float(c.expected_orders),
+                Value::Text(c.stage.as_str()),
+                self.build.rfm_segment(k).map_or(Value::Null, Value::Text),
+                Value::Text(tiers.tier(c.predicted_value).as_str()),
+            ])?;
+        }
+        t.finish()
+    }
+
     /// Writes `scores.csv` (the bytes of [`Scores::write_csv`] for the same model, data and
     /// tiers), formatting blocks of lines on all cores; the bytes do not depend on the thread
     /// count.

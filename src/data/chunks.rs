@@ -293,12 +293,21 @@ impl<R: Read> Chunker<R> {
 /// A csv crate reader over checked input bytes (see [`checked_csv_reader`]).
 pub type CheckedCsvReader = csv::Reader<CheckedReader<Box<dyn Read + Send>>>;
 
-/// A csv crate reader over the file at `path` (`-` = stdin, `.gz`/`.zst` decompressed) whose
+/// A csv crate reader over the file at `path` (`-` = stdin, `.gz`/`.zst` decompressed; a
+/// Parquet file or directory is read as CSV text, [`crate::data::parquet::csv_text`]) whose
 /// bytes went through a [`CheckedReader`]: line ends normalized, quoting checked. Returns the
 /// name messages should use (`<stdin>` for `-`) with it.
 pub fn checked_csv_reader(
     path: &std::path::Path,
 ) -> crate::Result<(std::path::PathBuf, CheckedCsvReader)> {
+    if path.as_os_str() != "-" && crate::data::parquet::looks_like_parquet(path) {
+        let text = crate::data::parquet::csv_text(path)?;
+        let checked = CheckedReader::new(text, b',', path);
+        return Ok((
+            path.to_path_buf(),
+            csv::ReaderBuilder::new().from_reader(checked),
+        ));
+    }
     let source = crate::data::Source::open_as(path, crate::data::InputFormat::Csv)?;
     let crate::data::reader::SourceData::Csv(reader) = source.data else {
         return Err(crate::Error::io(

@@ -312,6 +312,29 @@ impl FeatureBuild {
         Ok(())
     }
 
+    /// Writes the feature table as CSV ([`FeatureBuild::write_csv`]) or as Parquet (typed
+    /// columns, [`table::Column::output_type`]), a block of rows at a time; `name` names the
+    /// output in messages.
+    pub fn write_as(
+        &self,
+        format: crate::data::parquet::write::OutputFormat,
+        w: &mut dyn std::io::Write,
+        name: &std::path::Path,
+    ) -> Result<()> {
+        if format == crate::data::parquet::write::OutputFormat::Csv {
+            return self.write_csv(w);
+        }
+        let cols = self.columns();
+        let mut t = table::parquet_writer(&cols, &self.frame.time, w, name)?;
+        let mut start = 0;
+        while start < self.order.len() {
+            let end = (start + WRITE_BLOCK_ROWS).min(self.order.len());
+            table::push_parquet_rows(&self.rows(start..end), &cols, &mut t)?;
+            start = end;
+        }
+        t.finish()
+    }
+
     /// The whole table in memory.
     pub fn into_table(self) -> FeatureTable {
         let rows = self.rows(0..self.order.len());

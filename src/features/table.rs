@@ -1,6 +1,7 @@
 //! The feature table: one [`CustomerFeatures`] row per customer, the ordered column list that
 //! defines the CSV output and the numeric model matrix, and the CSV writer.
 use crate::data::amount::{amount_to_f64, format_amount};
+use crate::data::parquet::write::{ColumnType, OutputFormat, TableWriter, Value};
 use crate::data::reader::ReadReport;
 use crate::data::time::TimeParser;
 use crate::features::comments::CommentFeatures;
@@ -124,6 +125,58 @@ impl Column {
     pub fn cell<'a>(&self, f: &'a CustomerFeatures) -> Cell<'a> {
         (self.get)(f)
     }
+
+    /// The column's type in Parquet output: ids text, stages and segments dictionary text,
+    /// instants timestamps in the run's offset, counts (orders, days, events, comments, RFM
+    /// scores) int64, everything else (money, shares, rates, scores) float64.
+    pub fn output_type(&self, utc_offset_seconds: i32) -> ColumnType {
+        match (self.name, self.unit) {
+            ("customer_id", _) => ColumnType::Text,
+            ("lifecycle_stage" | "rfm_segment", _) => ColumnType::Category,
+            (_, "timestamp") => ColumnType::Time(utc_offset_seconds),
+            (_, "orders" | "days" | "events" | "comments" | "score 1-5") => ColumnType::Int,
+            _ => ColumnType::Float,
+        }
+    }
+}
+
+/// A cell as a Parquet output value.
+fn output_value(cell: Cell<'_>) -> Value<'_> {
+    match cell {
+        Cell::Empty => Value::Null,
+        Cell::Int(v) => Value::Int(v),
+        Cell::Float(v) => Value::Float(v),
+        Cell::Amount(v) => Value::Float(amount_to_f64(v)),
+        Cell::Time(t) => Value::Time(t),
+        Cell::Text(s) => Value::Text(s),
+    }
+}
+
+/// A Parquet writer for `cols` to `w`.
+pub(crate) fn parquet_writer<'w>(
+    cols: &[&Column],
+    time: &TimeParser,
+    w: &'w mut dyn Write,
+    name: &std::path::Path,
+) -> Result<TableWriter<'w>> {
+    let offset = i32::try_from(time.utc_offset_seconds()).unwrap_or(0);
+    let types: Vec<(&str, ColumnType)> = cols
+        .iter()
+        .map(|c| (c.name, c.output_type(offset)))
+        .collect();
+    TableWriter::new(w, name, &types)
+}
+
+/// Appends `rows` to a Parquet writer of `cols`.
+pub(crate) fn push_parquet_rows(
+    rows: &[CustomerFeatures],
+    cols: &[&Column],
+    t: &mut TableWriter<'_>,
+) -> Result<()> {
+    for r in rows {
+        t.push_row(cols.iter().map(|c| output_value(c.cell(r))))?;
+    }
+    Ok(())
 }
 
 fn opt_i(v: Option<i64>) -> Cell<'static> {
@@ -497,6 +550,24 @@ impl FeatureTable {
     /// The columns written: features, then labels if present.
     pub fn columns(&self) -> Vec<&'static Column> {
         columns(self.has_comments, self.horizon_days.is_some())
+    }
+
+    /// Writes the table as CSV or Parquet (`name` names the output in messages).
+    pub fn write_as(
+        &self,
+        format: OutputFormat,
+        w: &mut dyn Write,
+        name: &std::path::Path,
+    ) -> Result<()> {
+        match format {
+            OutputFormat::Csv => self.write_csv(w),
+            OutputFormat::Parquet => {
+                let cols = self.columns();
+                let mut t = parquet_writer(&cols, &self.time, w, name)?;
+                push_parquet_rows(&self.rows, &cols, &mut t)?;
+                t.finish()
+            }
+        }
     }
 
     /// Writes the table as CSV (header, then one row per customer). Formatting runs on all

@@ -1,6 +1,6 @@
 //! Scoring a `comments.csv` file (`customer_id, created_at, text[, rating]`, header, any column
-//! order) into `customer_id, created_at, lang, score, label`, one row per input row, in input
-//! order, written atomically.
+//! order; or the same as Parquet) into `customer_id, created_at, lang, score, label`, one row per
+//! input row, in input order, written atomically (CSV, or Parquet for a `.parquet` output).
 //!
 //! Streams in chunks of [`CHUNK_ROWS`] rows (memory ≈ one chunk), each chunk scored in parallel.
 //! Fields with invalid UTF-8 are decoded lossily (each bad byte sequence becomes U+FFFD) and the
@@ -59,15 +59,10 @@ pub fn score_comments_csv(
     let (ci, ti, xi) = (col("customer_id")?, col("created_at")?, col("text")?);
     let mut report = CommentsReport::default();
     let out_name = output.unwrap_or(Path::new("<stdout>"));
+    let format = crate::data::parquet::write::OutputFormat::of_path(output);
     let mut body = |w: &mut dyn std::io::Write| -> Result<()> {
         let output = out_name;
-        let mut wtr = csv::Writer::from_writer(w);
-        let io = |e: csv::Error| match e.into_kind() {
-            csv::ErrorKind::Io(io) => Error::io(output, io),
-            k => Error::Fit(format!("csv writer: {k:?}")),
-        };
-        wtr.write_record(["customer_id", "created_at", "lang", "score", "label"])
-            .map_err(io)?;
+        let mut wtr = ScoresOut::new(format, w, output)?;
         let mut chunk: Vec<csv::ByteRecord> = Vec::with_capacity(CHUNK_ROWS);
         let mut rec = csv::ByteRecord::new();
         let mut done = false;
@@ -109,20 +104,11 @@ pub fn score_comments_csv(
                 if s.lang == super::Lang::Unknown {
                     report.unknown_lang_rows += 1;
                 }
-                let score = format!("{:.6}", s.score);
-                wtr.write_record([
-                    id.as_ref(),
-                    at.as_ref(),
-                    s.lang.as_str(),
-                    score.as_str(),
-                    s.label.as_str(),
-                ])
-                .map_err(io)?;
+                wtr.push(&id, &at, s.lang.as_str(), s.score, s.label.as_str())?;
                 report.rows += 1;
             }
         }
-        wtr.flush().map_err(|e| Error::io(output, e))?;
-        Ok(())
+        wtr.finish()
     };
     match output {
         Some(p) if p.as_os_str() != "-" => crate::io_util::write_atomic(p, body)?,
@@ -134,6 +120,74 @@ pub fn score_comments_csv(
         }
     }
     Ok(report)
+}
+
+/// The scored comments' output: CSV (score with six decimals) or Parquet (customer_id and
+/// created_at as given, lang and label dictionary strings, score float64).
+enum ScoresOut<'w> {
+    Csv(csv::Writer<&'w mut dyn std::io::Write>, &'w Path),
+    Parquet(crate::data::parquet::write::TableWriter<'w>),
+}
+
+impl<'w> ScoresOut<'w> {
+    fn new(
+        format: crate::data::parquet::write::OutputFormat,
+        w: &'w mut dyn std::io::Write,
+        name: &'w Path,
+    ) -> Result<ScoresOut<'w>> {
+        use crate::data::parquet::write::{ColumnType as T, OutputFormat, TableWriter};
+        Ok(match format {
+            OutputFormat::Csv => {
+                let mut wtr = csv::Writer::from_writer(w);
+                wtr.write_record(["customer_id", "created_at", "lang", "score", "label"])
+                    .map_err(|e| csv_write_error(name, e))?;
+                ScoresOut::Csv(wtr, name)
+            }
+            OutputFormat::Parquet => ScoresOut::Parquet(TableWriter::new(
+                w,
+                name,
+                &[
+                    ("customer_id", T::Text),
+                    ("created_at", T::Text),
+                    ("lang", T::Category),
+                    ("score", T::Float),
+                    ("label", T::Category),
+                ],
+            )?),
+        })
+    }
+
+    fn push(&mut self, id: &str, at: &str, lang: &str, score: f64, label: &str) -> Result<()> {
+        use crate::data::parquet::write::Value;
+        match self {
+            ScoresOut::Csv(w, name) => {
+                let score = format!("{score:.6}");
+                w.write_record([id, at, lang, score.as_str(), label])
+                    .map_err(|e| csv_write_error(name, e))
+            }
+            ScoresOut::Parquet(t) => t.push_row([
+                Value::Text(id),
+                Value::Text(at),
+                Value::Text(lang),
+                Value::Float(score),
+                Value::Text(label),
+            ]),
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        match self {
+            ScoresOut::Csv(mut w, name) => w.flush().map_err(|e| Error::io(name, e)),
+            ScoresOut::Parquet(t) => t.finish(),
+        }
+    }
+}
+
+fn csv_write_error(name: &Path, e: csv::Error) -> Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => Error::io(name, io),
+        k => Error::Fit(format!("csv writer: {k:?}")),
+    }
 }
 
 /// Whether a field is missing or blank.

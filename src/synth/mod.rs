@@ -270,7 +270,7 @@ pub enum SynthFormat {
     #[default]
     Csv,
     /// The same rows as `*.parquet`, typed as a warehouse export would be: ids as strings,
-    /// instants as `timestamp[s, +08:00]`, amounts as `decimal128(18, 2)`, ratings as int64,
+    /// instants as `timestamp[ms, +08:00]`, amounts as `decimal128(18, 2)`, ratings as int64,
     /// channels and events as dictionary strings (zstd).
     Parquet,
 }

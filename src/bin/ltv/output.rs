@@ -74,6 +74,18 @@ pub fn report_skipped(report: &ltv::data::ReadReport, _quiet: bool) {
     }
 }
 
+/// The table format an output path asks for (Parquet for a `.parquet` name) and the name to
+/// use for it in messages.
+pub fn format_of(
+    path: Option<&std::path::Path>,
+) -> (ltv::data::parquet::write::OutputFormat, std::path::PathBuf) {
+    let name = match path {
+        Some(p) if p.as_os_str() != "-" => p.to_path_buf(),
+        _ => std::path::PathBuf::from("<stdout>"),
+    };
+    (ltv::data::parquet::write::OutputFormat::of_path(path), name)
+}
+
 /// Writes to `path` atomically, or to stdout when `path` is absent or `-`.
 pub fn write_output<F>(path: Option<&std::path::Path>, write: F) -> anyhow::Result<()>
 where

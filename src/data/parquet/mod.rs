@@ -240,3 +240,118 @@ where
     }
     Ok(report)
 }
+
+/// The table in the Parquet file (or directory of parts) at `path` as CSV text with a header,
+/// produced a batch at a time: the door through which the readers of `ltv`'s own tables
+/// (scores, tiers, actuals, labelled corpora, comments to score) read Parquet. Values are
+/// written as Arrow displays them (timestamps as RFC 3339, decimals exactly, nulls empty).
+pub fn csv_text(path: &Path) -> Result<Box<dyn std::io::Read + Send>> {
+    let files = part_files(path)?;
+    let mut readers = Vec::with_capacity(files.len());
+    let mut header: Option<Vec<String>> = None;
+    for f in &files {
+        let (file, meta) = metadata(f)?;
+        let names: Vec<String> = meta.schema().fields().iter().map(|x| x.name().clone()).collect();
+        match &header {
+            None => header = Some(names),
+            Some(h) if *h != names => {
+                return Err(InputError::file(
+                    f,
+                    "",
+                    "its columns differ from the first part's",
+                    names.join(","),
+                )
+                .into())
+            }
+            Some(_) => {}
+        }
+        let r = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta)
+            .with_batch_size(8192)
+            .build()
+            .map_err(|e| corrupt(f, e))?;
+        readers.push((f.clone(), r));
+    }
+    let mut buf = Vec::new();
+    for (i, n) in header.unwrap_or_default().iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        crate::features::table::push_csv_text(&mut buf, n);
+    }
+    buf.push(b'\n');
+    Ok(Box::new(CsvText {
+        readers: readers.into_iter(),
+        current: None,
+        buf,
+        at: 0,
+    }))
+}
+
+struct CsvText {
+    readers: std::vec::IntoIter<(PathBuf, parquet::arrow::arrow_reader::ParquetRecordBatchReader)>,
+    current: Option<(PathBuf, parquet::arrow::arrow_reader::ParquetRecordBatchReader)>,
+    buf: Vec<u8>,
+    at: usize,
+}
+
+impl CsvText {
+    /// Refills `buf` with the next batch's rows; `false` at the end.
+    fn refill(&mut self) -> std::io::Result<bool> {
+        loop {
+            if self.current.is_none() {
+                match self.readers.next() {
+                    Some(r) => self.current = Some(r),
+                    None => return Ok(false),
+                }
+            }
+            let Some((path, reader)) = self.current.as_mut() else {
+                return Ok(false);
+            };
+            let batch = match reader.next() {
+                None => {
+                    self.current = None;
+                    continue;
+                }
+                Some(b) => b.map_err(|e| std::io::Error::other(corrupt(path, e).to_string()))?,
+            };
+            self.buf.clear();
+            self.at = 0;
+            let opts = arrow_cast::display::FormatOptions::default();
+            let formatters = batch
+                .columns()
+                .iter()
+                .map(|c| arrow_cast::display::ArrayFormatter::try_new(c.as_ref(), &opts))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
+            let mut cell = String::new();
+            for row in 0..batch.num_rows() {
+                for (i, f) in formatters.iter().enumerate() {
+                    if i > 0 {
+                        self.buf.push(b',');
+                    }
+                    cell.clear();
+                    use std::fmt::Write;
+                    write!(cell, "{}", f.value(row))
+                        .map_err(|e| std::io::Error::other(e.to_string()))?;
+                    crate::features::table::push_csv_text(&mut self.buf, &cell);
+                }
+                self.buf.push(b'\n');
+            }
+            return Ok(true);
+        }
+    }
+}
+
+impl std::io::Read for CsvText {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.at >= self.buf.len() {
+            if !self.refill()? {
+                return Ok(0);
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.at);
+        out[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}

@@ -6,7 +6,7 @@
 use crate::{Error, Result};
 use arrow_array::builder::{
     Decimal128Builder, Float64Builder, Int64Builder, StringBuilder, StringDictionaryBuilder,
-    TimestampSecondBuilder,
+    TimestampMillisecondBuilder,
 };
 use arrow_array::types::Int32Type;
 use arrow_array::{ArrayRef, RecordBatch};
@@ -34,7 +34,8 @@ pub enum ColumnType {
     Float,
     /// Money in cents, exactly: decimal128(18, 2) (values given as [`Value::Int`] cents).
     Cents,
-    /// Instants: timestamp[s] in the zone `+HH:MM` of the given offset (seconds east of UTC).
+    /// Instants: timestamp[ms] in the zone `+HH:MM` of the given offset (seconds east of UTC);
+    /// Parquet has no second unit, and readers other than arrow-rs would see plain int64.
     Time(i32),
 }
 
@@ -49,7 +50,7 @@ impl ColumnType {
             ColumnType::Float => DataType::Float64,
             ColumnType::Cents => DataType::Decimal128(18, 2),
             ColumnType::Time(offset) => {
-                DataType::Timestamp(TimeUnit::Second, Some(offset_name(*offset).into()))
+                DataType::Timestamp(TimeUnit::Millisecond, Some(offset_name(*offset).into()))
             }
         }
     }
@@ -83,7 +84,7 @@ enum Builder {
     Int(Int64Builder),
     Float(Float64Builder),
     Cents(Decimal128Builder),
-    Time(TimestampSecondBuilder, Arc<str>),
+    Time(TimestampMillisecondBuilder, Arc<str>),
 }
 
 impl Builder {
@@ -95,7 +96,7 @@ impl Builder {
             ColumnType::Float => Builder::Float(Float64Builder::new()),
             ColumnType::Cents => Builder::Cents(Decimal128Builder::new()),
             ColumnType::Time(o) => {
-                Builder::Time(TimestampSecondBuilder::new(), offset_name(*o).into())
+                Builder::Time(TimestampMillisecondBuilder::new(), offset_name(*o).into())
             }
         }
     }
@@ -115,7 +116,7 @@ impl Builder {
             (Builder::Float(b), Value::Null) => b.append_null(),
             (Builder::Cents(b), Value::Int(x)) => b.append_value(i128::from(x)),
             (Builder::Cents(b), Value::Null) => b.append_null(),
-            (Builder::Time(b, _), Value::Time(t)) => b.append_value(t),
+            (Builder::Time(b, _), Value::Time(t)) => b.append_value(t.checked_mul(1000).ok_or(())?),
             (Builder::Time(b, _), Value::Null) => b.append_null(),
             _ => return Err(()),
         }
@@ -270,9 +271,27 @@ fn write_error(name: &Path, e: impl std::fmt::Display) -> Error {
     Error::io(name, std::io::Error::other(format!("writing Parquet: {e}")))
 }
 
-/// Whether an output path asks for Parquet (its name ends in `.parquet`).
-pub fn is_parquet_path(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+/// The format of a table written by `ltv` (features, scores, sentiment scores).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    /// CSV text.
+    #[default]
+    Csv,
+    /// Parquet with typed columns ([`TableWriter`]).
+    Parquet,
+}
+
+impl OutputFormat {
+    /// Parquet when `path` ends in `.parquet`, CSV otherwise (and for standard output).
+    pub fn of_path(path: Option<&Path>) -> OutputFormat {
+        let parquet = path
+            .and_then(|p| p.extension())
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+        if parquet {
+            OutputFormat::Parquet
+        } else {
+            OutputFormat::Csv
+        }
+    }
 }

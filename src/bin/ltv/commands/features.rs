@@ -27,8 +27,9 @@ pub struct Args {
     /// Add the label columns (future spend and orders in the horizon).
     #[arg(long)]
     label: bool,
-    /// Output CSV (written atomically); `-` or absent writes to stdout.
-    #[arg(long, short, value_name = "CSV")]
+    /// Output file (written atomically): CSV, or Parquet with typed columns when the name ends
+    /// in `.parquet`. `-` or absent writes CSV to stdout.
+    #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
     #[command(flatten)]
     lifecycle: LifecycleArgs,
@@ -59,7 +60,8 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
             gap.window_end, gap.last
         );
     }
-    output::write_output(args.output.as_deref(), |w| build.write_csv(w))?;
+    let (format, name) = output::format_of(args.output.as_deref());
+    output::write_output(args.output.as_deref(), |w| build.write_as(format, w, &name))?;
     if !quiet {
         eprintln!(
             "{} customers, {} rows read{}",

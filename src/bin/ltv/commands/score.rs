@@ -28,8 +28,9 @@ pub struct Args {
     /// Share of customers in tier B.
     #[arg(long, default_value_t = 0.3, value_name = "SHARE")]
     tier_b: f64,
-    /// Output CSV (atomically); `-` or absent writes to stdout.
-    #[arg(long, short, value_name = "CSV")]
+    /// Output file (written atomically): CSV, or Parquet with typed columns when the name ends
+    /// in `.parquet`. `-` or absent writes CSV to stdout.
+    #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
 }
 
@@ -49,7 +50,10 @@ pub fn run(args: Args, quiet: bool) -> anyhow::Result<()> {
     bar.finish_and_clear();
     output::report_skipped(scored.report(), quiet);
     let tiers = scored.tier_cutoffs(args.tier_a, args.tier_b)?;
-    output::write_output(args.output.as_deref(), |w| scored.write_csv(&tiers, w))?;
+    let (format, name) = output::format_of(args.output.as_deref());
+    output::write_output(args.output.as_deref(), |w| {
+        scored.write_as(&tiers, format, w, &name)
+    })?;
     if !quiet {
         eprintln!(
             "scored {} customers with `{}` (tier A from {:.2}, B from {:.2})",
