@@ -3,6 +3,7 @@ mod common;
 mod features;
 mod models;
 mod monthly;
+mod parquet;
 mod report;
 mod sentiment;
 mod synth;

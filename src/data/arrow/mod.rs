@@ -219,3 +219,96 @@ where
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::data::{ReadOptions, Source, TimeFormat, TimeParser};
+    use crate::features::{build_features, FeatureParams, Inputs, LifecycleThresholds};
+    use arrow_array::{ArrayRef, Float64Array, LargeStringArray, RecordBatch, StringArray};
+    use std::sync::Arc;
+
+    fn batch(ids: ArrayRef, times: &[&str], amounts: &[Option<f64>]) -> RecordBatch {
+        RecordBatch::try_from_iter([
+            ("customer_id", ids),
+            (
+                "ordered_at",
+                Arc::new(StringArray::from(times.to_vec())) as ArrayRef,
+            ),
+            (
+                "amount",
+                Arc::new(Float64Array::from(amounts.to_vec())) as ArrayRef,
+            ),
+        ])
+        .unwrap()
+    }
+
+    fn features(orders: Source<'_>, opts: &ReadOptions) -> crate::Result<Vec<u8>> {
+        let params = FeatureParams {
+            cutoff: crate::data::Cutoff::parse("2025-06-30", &opts.time).unwrap(),
+            horizon_days: None,
+            lifecycle: LifecycleThresholds::default(),
+        };
+        let inputs = Inputs {
+            orders,
+            events: None,
+            customers: None,
+            comments: None,
+        };
+        let t = build_features(inputs, &params, opts, &|_| {})?;
+        let mut out = vec![];
+        t.write_csv(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn in_memory_batches_of_different_schemas_read_like_csv_and_errors_name_the_batch() {
+        let opts = ReadOptions {
+            time: TimeParser::new(TimeFormat::Rfc3339, 8 * 3600),
+            ..ReadOptions::default()
+        };
+        let csv =
+            "customer_id,ordered_at,amount\na,2025-01-01,10\nb,2025-02-01,2.5\na,2025-03-01,1\n";
+        let want = features(Source::from_bytes("o.csv", csv.as_bytes()), &opts).unwrap();
+        let first = batch(
+            Arc::new(StringArray::from(vec!["a", "b"])),
+            &["2025-01-01", "2025-02-01"],
+            &[Some(10.0), Some(2.5)],
+        );
+        // A later batch may carry another string layout (large strings here).
+        let second = batch(
+            Arc::new(LargeStringArray::from(vec!["a"])),
+            &["2025-03-01"],
+            &[Some(1.0)],
+        );
+        let got = features(
+            Source::from_batches("orders", [Ok(first.clone()), Ok(second)]),
+            &opts,
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            String::from_utf8(want).unwrap()
+        );
+        let bad = batch(
+            Arc::new(StringArray::from(vec!["c", "d"])),
+            &["2025-01-01", "2025-01-01"],
+            &[Some(1.0), None],
+        );
+        let e = features(Source::from_batches("orders", [Ok(first), Ok(bad)]), &opts)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "orders: row 3 (batch 1, row 1): column 3 `amount`: missing value (null): `null`"
+        );
+        // A failing producer is an error naming the batch.
+        let failing = vec![Err(arrow_schema::ArrowError::ComputeError("boom".into()))];
+        let e = features(Source::from_batches("orders", failing), &opts)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("record batch 0 could not be read") && e.contains("boom"),
+            "{e}"
+        );
+    }
+}

@@ -251,7 +251,12 @@ pub fn csv_text(path: &Path) -> Result<Box<dyn std::io::Read + Send>> {
     let mut header: Option<Vec<String>> = None;
     for f in &files {
         let (file, meta) = metadata(f)?;
-        let names: Vec<String> = meta.schema().fields().iter().map(|x| x.name().clone()).collect();
+        let names: Vec<String> = meta
+            .schema()
+            .fields()
+            .iter()
+            .map(|x| x.name().clone())
+            .collect();
         match &header {
             None => header = Some(names),
             Some(h) if *h != names => {
@@ -288,8 +293,14 @@ pub fn csv_text(path: &Path) -> Result<Box<dyn std::io::Read + Send>> {
 }
 
 struct CsvText {
-    readers: std::vec::IntoIter<(PathBuf, parquet::arrow::arrow_reader::ParquetRecordBatchReader)>,
-    current: Option<(PathBuf, parquet::arrow::arrow_reader::ParquetRecordBatchReader)>,
+    readers: std::vec::IntoIter<(
+        PathBuf,
+        parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    )>,
+    current: Option<(
+        PathBuf,
+        parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    )>,
     buf: Vec<u8>,
     at: usize,
 }

@@ -30,7 +30,8 @@ pub enum ColumnType {
     Category,
     /// Whole numbers: int64.
     Int,
-    /// Real numbers and money: float64.
+    /// Real numbers and money: float64; a value that is not finite (undefined, written empty
+    /// in CSV) is null.
     Float,
     /// Money in cents, exactly: decimal128(18, 2) (values given as [`Value::Int`] cents).
     Cents,
@@ -112,7 +113,8 @@ impl Builder {
             (Builder::Category(b), Value::Null) => b.append_null(),
             (Builder::Int(b), Value::Int(x)) => b.append_value(x),
             (Builder::Int(b), Value::Null) => b.append_null(),
-            (Builder::Float(b), Value::Float(x)) => b.append_value(x),
+            (Builder::Float(b), Value::Float(x)) if x.is_finite() => b.append_value(x),
+            (Builder::Float(b), Value::Float(_)) => b.append_null(),
             (Builder::Float(b), Value::Null) => b.append_null(),
             (Builder::Cents(b), Value::Int(x)) => b.append_value(i128::from(x)),
             (Builder::Cents(b), Value::Null) => b.append_null(),
