@@ -64,11 +64,15 @@ fn layout_of(resolved: &Resolved, kind: InputKind) -> Layout {
         columns,
         names: resolved.names.clone(),
         width: resolved.names.len(),
+        // A null id, instant or amount is a bad row (their CSV text cannot be empty either); a
+        // null event or comment text is empty text, as an empty CSV field is.
         required: kind
             .columns()
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.required)
+            .filter(|(_, c)| {
+                c.required && (c.name == "customer_id" || Role::of(c.name) != Role::Text)
+            })
             .map(|(i, _)| i)
             .collect(),
     }
