@@ -12,17 +12,17 @@ pub enum Place {
     /// row group and the row within it, both 0-based (as pyarrow's `read_row_group` counts).
     RowGroup {
         /// 0-based row group.
-        group: u64,
+        group: u32,
         /// 0-based row within the row group.
-        row: u64,
+        row: u32,
     },
     /// A row of an in-memory stream of Arrow record batches: `line` is its 0-based row number
     /// in the stream; `batch` and `row` are the batch and the row within it, both 0-based.
     Batch {
         /// 0-based batch.
-        batch: u64,
+        batch: u32,
         /// 0-based row within the batch.
-        row: u64,
+        row: u32,
     },
     /// A columnar input as a whole (its schema, metadata or encoding), not one row.
     File,
@@ -41,13 +41,13 @@ pub struct InputError {
     /// Where in a columnar input the row sits (row group or batch); [`Place::Line`] for CSV.
     pub place: Place,
     /// 1-based column position, when one applies.
-    pub column_index: Option<usize>,
+    pub column_index: Option<u32>,
     /// The column name (as in the file's header, or the contract name), empty if none applies.
     pub column: String,
     /// What is wrong.
-    pub kind: String,
+    pub kind: Box<str>,
     /// The offending value, shortened to 80 characters.
-    pub value: String,
+    pub value: Box<str>,
 }
 
 impl InputError {
@@ -65,10 +65,10 @@ impl InputError {
             path: path.into(),
             line,
             place: Place::Line,
-            column_index,
+            column_index: column_index.map(|c| u32::try_from(c).unwrap_or(u32::MAX)),
             column: column.into(),
-            kind: kind.into(),
-            value,
+            kind: kind.into().into_boxed_str(),
+            value: value.into_boxed_str(),
         }
     }
 

@@ -24,10 +24,25 @@ pub struct ColumnSpec {
     pub name: &'static str,
     /// Whether a file without it is an error.
     pub required: bool,
+    /// Whether any feature or KPI reads it: a column that is not read (orders' and events'
+    /// `channel` today) is not decoded from columnar inputs. CSV checks every field anyway.
+    pub read: bool,
 }
 
 const fn col(name: &'static str, required: bool) -> ColumnSpec {
-    ColumnSpec { name, required }
+    ColumnSpec {
+        name,
+        required,
+        read: true,
+    }
+}
+
+const fn unread(name: &'static str) -> ColumnSpec {
+    ColumnSpec {
+        name,
+        required: false,
+        read: false,
+    }
 }
 
 impl InputKind {
@@ -38,13 +53,13 @@ impl InputKind {
             col("ordered_at", true),
             col("amount", true),
             col("order_id", false),
-            col("channel", false),
+            unread("channel"),
         ];
         const EVENTS: [ColumnSpec; 4] = [
             col("customer_id", true),
             col("occurred_at", true),
             col("event", true),
-            col("channel", false),
+            unread("channel"),
         ];
         const COMMENTS: [ColumnSpec; 4] = [
             col("customer_id", true),

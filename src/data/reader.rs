@@ -297,6 +297,19 @@ impl<'r> Fields<'r> {
     }
 }
 
+/// A per-row parser as the readers take it: a validated record (right field count, UTF-8,
+/// non-empty customer id) to a value, `Ok(None)` to drop the row (still counted as read), or a
+/// [`FieldError`]. Implemented by every such closure.
+pub trait RowParse<T>:
+    Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync
+{
+}
+
+impl<T, F> RowParse<T> for F where
+    F: Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync
+{
+}
+
 /// Why a field could not be parsed: the contract column index and a short description.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldError {
@@ -830,7 +843,7 @@ fn read_sharded_in_chunks<T, P, F>(
 ) -> Result<ReadReport>
 where
     T: Send,
-    P: Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync,
+    P: RowParse<T>,
     F: FnMut(&[ParsedChunk<T>]),
 {
     let Source { path, data } = source;

@@ -84,7 +84,7 @@ pub fn score_comments_csv(
                         path: input.to_path_buf(),
                         line,
                         column: "customer_id".into(),
-                        value: String::new(),
+                        value: "".into(),
                         kind: "empty required value".into(),
                     }));
                 }

@@ -103,7 +103,7 @@ pub(crate) fn csv_error(path: &Path, e: csv::Error) -> Error {
             path: path.to_path_buf(),
             line,
             column: "-".into(),
-            value: String::new(),
+            value: "".into(),
             kind: format!("{kind:?}").chars().take(200).collect(),
         }),
     }

@@ -326,11 +326,13 @@ pub fn generate_as(
             .map(|t| std::io::BufWriter::with_capacity(1 << 20, t.file()))
             .collect();
         let mut sinks: Vec<Sink<'_, '_>> = match format {
-            SynthFormat::Csv => writers.iter_mut().map(|w| Sink::Csv(w)).collect(),
+            SynthFormat::Csv => writers.iter_mut().map(Sink::Csv).collect(),
             SynthFormat::Parquet => writers
                 .iter_mut()
                 .enumerate()
-                .map(|(i, w)| parquet_out::writer(i, w, &paths[i]).map(Sink::Parquet))
+                .map(|(i, w)| {
+                    parquet_out::writer(i, w, &paths[i]).map(|t| Sink::Parquet(Box::new(t)))
+                })
                 .collect::<Result<_>>()?,
         };
         for (i, w) in sinks.iter_mut().enumerate() {
@@ -396,7 +398,7 @@ pub fn generate_as(
 /// Where one generated file goes.
 enum Sink<'w, 'f> {
     Csv(&'w mut std::io::BufWriter<&'f std::fs::File>),
-    Parquet(crate::data::parquet::write::TableWriter<'w>),
+    Parquet(Box<crate::data::parquet::write::TableWriter<'w>>),
 }
 
 #[cfg(test)]

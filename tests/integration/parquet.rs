@@ -43,7 +43,7 @@ fn model_without_hash(path: &Path) -> serde_json::Value {
     m
 }
 
-fn inputs<'a>(dir: &'a str, ext: &str) -> Vec<String> {
+fn inputs(dir: &str, ext: &str) -> Vec<String> {
     ["orders", "events", "customers", "comments"]
         .iter()
         .flat_map(|k| [format!("--{k}"), format!("{dir}/{k}.{ext}")])
@@ -119,24 +119,28 @@ fn csv_and_parquet_give_identical_features_train_score_and_report_at_1_and_2_thr
             let s = format!("s-{ext}-{threads}.csv");
             run(&["score", "--model", &m, "--as-of", "2025-06-30", "-o", &s]);
             let r = format!("r-{ext}-{threads}.json");
-            let mut rep = vec![
-                "report",
-                "--scores",
-                s.as_str(),
-                "--as-of",
-                "2025-06-30",
-                "--format",
-                "json",
-                "-o",
-                r.as_str(),
-            ];
-            rep.extend(["--model", m.as_str()]);
-            let mut a = vec!["--threads", threads, "-q"];
-            a.extend_from_slice(&rep);
+            let mut rep: Vec<String> = ["--threads", threads, "-q", "report", "--scores", &s]
+                .iter()
+                .map(|x| x.to_string())
+                .collect();
+            rep.extend(
+                [
+                    "--as-of",
+                    "2025-06-30",
+                    "--format",
+                    "json",
+                    "-o",
+                    &r,
+                    "--model",
+                    &m,
+                ]
+                .map(String::from),
+            );
             for k in ["orders", "events", "customers"] {
-                a.push(Box::leak(format!("--{k}").into_boxed_str()));
-                a.push(Box::leak(format!("{dir}/{k}.{ext}").into_boxed_str()));
+                rep.push(format!("--{k}"));
+                rep.push(format!("{dir}/{k}.{ext}"));
             }
+            let a: Vec<&str> = rep.iter().map(String::as_str).collect();
             ok(p, &a);
             let mut all = fs::read(p.join(&f)).unwrap();
             all.extend(fs::read(p.join(&s)).unwrap());

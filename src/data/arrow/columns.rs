@@ -125,6 +125,8 @@ pub fn resolve(
             ));
         }
         let role = Role::of(spec.name);
+        // A column no parser reads is neither type-checked nor decoded.
+        let found = found.filter(|_| spec.read);
         match found {
             None if spec.required || opts.columns.is_mapped(spec.name) => {
                 let label = if want == spec.name {
@@ -202,16 +204,31 @@ enum Strings {
     Utf8(arrow_array::StringArray),
     Large(arrow_array::LargeStringArray),
     View(arrow_array::StringViewArray),
+    /// Dictionary-encoded: each row's key into `values` (keys widened to i32, values as
+    /// plain strings; the rows' strings are never materialised).
+    Dict {
+        keys: arrow_buffer::ScalarBuffer<i32>,
+        values: arrow_array::StringArray,
+    },
 }
 
 impl Strings {
     fn new(col: &ArrayRef) -> Result<Strings, String> {
-        let col = match col.data_type() {
-            DataType::Dictionary(..) => {
-                arrow_cast::cast(col, &DataType::Utf8).map_err(|e| e.to_string())?
-            }
-            _ => col.clone(),
-        };
+        if let DataType::Dictionary(_, value_type) = col.data_type() {
+            let want = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+            let d = if col.data_type() == &want {
+                col.clone()
+            } else {
+                arrow_cast::cast(col, &want).map_err(|e| e.to_string())?
+            };
+            let d = d
+                .as_dictionary_opt::<arrow_array::types::Int32Type>()
+                .ok_or_else(|| format!("not a dictionary of strings: {value_type}"))?;
+            return Ok(Strings::Dict {
+                keys: d.keys().values().clone(),
+                values: d.values().as_string::<i32>().clone(),
+            });
+        }
         Ok(match col.data_type() {
             DataType::Utf8 => Strings::Utf8(col.as_string::<i32>().clone()),
             DataType::LargeUtf8 => Strings::Large(col.as_string::<i64>().clone()),
@@ -220,12 +237,21 @@ impl Strings {
         })
     }
 
+    /// The text of a non-null row.
     #[inline]
     fn value(&self, row: usize) -> &[u8] {
         match self {
             Strings::Utf8(a) => a.value(row).as_bytes(),
             Strings::Large(a) => a.value(row).as_bytes(),
             Strings::View(a) => a.value(row).as_bytes(),
+            Strings::Dict { keys, values } => {
+                let k = usize::try_from(keys[row]).unwrap_or(usize::MAX);
+                if k < values.len() {
+                    values.value(k).as_bytes()
+                } else {
+                    b""
+                }
+            }
         }
     }
 
@@ -236,6 +262,7 @@ impl Strings {
             Strings::Utf8(a) => memchr::memmem::find(a.values(), BOM).is_some(),
             Strings::Large(a) => memchr::memmem::find(a.values(), BOM).is_some(),
             Strings::View(a) => (0..a.len()).any(|i| a.value(i).contains('\u{feff}')),
+            Strings::Dict { values, .. } => memchr::memmem::find(values.values(), BOM).is_some(),
         }
     }
 }

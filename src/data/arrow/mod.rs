@@ -8,7 +8,7 @@ mod columns;
 pub use columns::{resolve, Resolved, Role, View};
 
 use crate::data::options::{InputKind, ReadOptions};
-use crate::data::reader::{ChunkParser, FieldError, Fields, Layout, ParsedChunk, ReadReport};
+use crate::data::reader::{ChunkParser, Layout, ParsedChunk, ReadReport, RowParse};
 use crate::data::{InputError, Place};
 use crate::Result;
 use arrow_array::RecordBatch;
@@ -107,7 +107,7 @@ pub(crate) fn read_sharded<T, P, F>(
 ) -> Result<ReadReport>
 where
     T: Send,
-    P: Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync,
+    P: RowParse<T>,
     F: FnMut(&[ParsedChunk<T>]),
 {
     match batches.0 {
@@ -130,7 +130,7 @@ pub(crate) fn parse_batch<T, P>(
     place: &(dyn Fn(u64) -> (u64, Place) + Sync),
 ) -> Result<ParsedChunk<T>>
 where
-    P: Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync,
+    P: RowParse<T>,
 {
     let own;
     let resolved = match projected {
@@ -165,7 +165,7 @@ fn read_stream<T, P, F>(
 ) -> Result<ReadReport>
 where
     T: Send,
-    P: Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync,
+    P: RowParse<T>,
     F: FnMut(&[ParsedChunk<T>]),
 {
     let mut report = ReadReport::default();
@@ -208,8 +208,8 @@ where
                     (
                         first + i,
                         Place::Batch {
-                            batch: *batch,
-                            row: first_in_batch + i,
+                            batch: u32::try_from(*batch).unwrap_or(u32::MAX),
+                            row: u32::try_from(first_in_batch + i).unwrap_or(u32::MAX),
                         },
                     )
                 };

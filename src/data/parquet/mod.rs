@@ -5,7 +5,7 @@ pub mod write;
 
 use crate::data::arrow::{parse_batch, resolve, UNIT_ROWS};
 use crate::data::options::{InputKind, ReadOptions};
-use crate::data::reader::{FieldError, Fields, ParsedChunk, ReadReport};
+use crate::data::reader::{ParsedChunk, ReadReport, RowParse};
 use crate::data::{InputError, Place};
 use crate::{Error, Result};
 use arrow_schema::DataType;
@@ -161,7 +161,7 @@ pub(crate) fn read_files<T, P, F>(
 ) -> Result<ReadReport>
 where
     T: Send,
-    P: Fn(&Fields<'_>) -> std::result::Result<Option<T>, FieldError> + Sync,
+    P: RowParse<T>,
     F: FnMut(&[ParsedChunk<T>]),
 {
     let mut report = ReadReport::default();
@@ -209,8 +209,8 @@ where
                             (
                                 starts[g] + first + i,
                                 Place::RowGroup {
-                                    group: g as u64,
-                                    row: first + i,
+                                    group: u32::try_from(g).unwrap_or(u32::MAX),
+                                    row: u32::try_from(first + i).unwrap_or(u32::MAX),
                                 },
                             )
                         };
