@@ -557,6 +557,21 @@ impl Scores {
     }
 }
 
+/// The typed columns of the scores table (Parquet and Arrow outputs).
+const SCORE_COLUMNS: [(&str, crate::data::parquet::write::ColumnType); 8] = {
+    use crate::data::parquet::write::ColumnType as T;
+    [
+        ("customer_id", T::Text),
+        ("predicted_value", T::Float),
+        ("churn_probability", T::Float),
+        ("p_alive", T::Float),
+        ("expected_orders", T::Float),
+        ("lifecycle_stage", T::Category),
+        ("rfm_segment", T::Category),
+        ("tier", T::Category),
+    ]
+};
+
 /// Customers whose features are made and scored at a time by [`score_customers`].
 const SCORE_BLOCK: usize = 1 << 16;
 
@@ -626,27 +641,24 @@ impl ScoredCustomers {
         w: &mut dyn Write,
         name: &std::path::Path,
     ) -> Result<()> {
-        use crate::data::parquet::write::{ColumnType as T, OutputFormat, TableWriter, Value};
+        use crate::data::parquet::write::{OutputFormat, TableWriter};
         if format == OutputFormat::Csv {
             return self.write_csv(tiers, w);
         }
-        let mut t = TableWriter::new(
-            w,
-            name,
-            &[
-                ("customer_id", T::Text),
-                ("predicted_value", T::Float),
-                ("churn_probability", T::Float),
-                ("p_alive", T::Float),
-                ("expected_orders", T::Float),
-                ("lifecycle_stage", T::Category),
-                ("rfm_segment", T::Category),
-                ("tier", T::Category),
-            ],
-        )?;
+        let mut t = TableWriter::new(w, name, &SCORE_COLUMNS)?;
+        self.push_rows_to(tiers, &mut t)?;
+        t.finish()
+    }
+
+    fn push_rows_to(
+        &self,
+        tiers: &TierCutoffs,
+        sink: &mut dyn crate::data::parquet::write::RowSink,
+    ) -> Result<()> {
+        use crate::data::parquet::write::Value;
         for (k, c) in self.scored.iter().enumerate() {
             let id = self.build.customer_id(k);
-            t.push_row([
+            sink.push_row(&[
                 Value::Text(&id),
                 Value::Float(c.predicted_value),
                 Value::Float(c.churn_probability),
@@ -657,7 +669,18 @@ impl ScoredCustomers {
                 Value::Text(tiers.tier(c.predicted_value).as_str()),
             ])?;
         }
-        t.finish()
+        Ok(())
+    }
+
+    /// The scores as Arrow record batches (the typed columns of the Parquet output), for
+    /// callers in memory.
+    pub fn to_arrow(
+        &self,
+        tiers: &TierCutoffs,
+    ) -> Result<(arrow_schema::SchemaRef, Vec<arrow_array::RecordBatch>)> {
+        let mut c = crate::data::parquet::write::BatchCollector::new(&SCORE_COLUMNS);
+        self.push_rows_to(tiers, &mut c)?;
+        c.finish()
     }
 
     /// Writes `scores.csv` (the bytes of [`Scores::write_csv`] for the same model, data and

@@ -326,13 +326,34 @@ impl FeatureBuild {
         }
         let cols = self.columns();
         let mut t = table::parquet_writer(&cols, &self.frame.time, w, name)?;
+        self.push_rows_to(&cols, &mut t)?;
+        t.finish()
+    }
+
+    fn push_rows_to(
+        &self,
+        cols: &[&table::Column],
+        sink: &mut dyn crate::data::parquet::write::RowSink,
+    ) -> Result<()> {
         let mut start = 0;
         while start < self.order.len() {
             let end = (start + WRITE_BLOCK_ROWS).min(self.order.len());
-            table::push_parquet_rows(&self.rows(start..end), &cols, &mut t)?;
+            table::push_typed_rows(&self.rows(start..end), cols, sink)?;
             start = end;
         }
-        t.finish()
+        Ok(())
+    }
+
+    /// The feature table as Arrow record batches (the typed columns of the Parquet output),
+    /// for callers in memory.
+    pub fn to_arrow(&self) -> Result<(arrow_schema::SchemaRef, Vec<arrow_array::RecordBatch>)> {
+        let cols = self.columns();
+        let mut c = crate::data::parquet::write::BatchCollector::new(&table::output_schema(
+            &cols,
+            &self.frame.time,
+        ));
+        self.push_rows_to(&cols, &mut c)?;
+        c.finish()
     }
 
     /// The whole table in memory.

@@ -1,7 +1,7 @@
 //! The feature table: one [`CustomerFeatures`] row per customer, the ordered column list that
 //! defines the CSV output and the numeric model matrix, and the CSV writer.
 use crate::data::amount::{amount_to_f64, format_amount};
-use crate::data::parquet::write::{ColumnType, OutputFormat, TableWriter, Value};
+use crate::data::parquet::write::{ColumnType, OutputFormat, RowSink, TableWriter, Value};
 use crate::data::reader::ReadReport;
 use crate::data::time::TimeParser;
 use crate::features::comments::CommentFeatures;
@@ -152,6 +152,14 @@ fn output_value(cell: Cell<'_>) -> Value<'_> {
     }
 }
 
+/// The output schema of `cols` (names and types) for a run in `time`'s offset.
+pub(crate) fn output_schema(cols: &[&Column], time: &TimeParser) -> Vec<(&'static str, ColumnType)> {
+    let offset = i32::try_from(time.utc_offset_seconds()).unwrap_or(0);
+    cols.iter()
+        .map(|c| (c.name, c.output_type(offset)))
+        .collect()
+}
+
 /// A Parquet writer for `cols` to `w`.
 pub(crate) fn parquet_writer<'w>(
     cols: &[&Column],
@@ -159,22 +167,20 @@ pub(crate) fn parquet_writer<'w>(
     w: &'w mut dyn Write,
     name: &std::path::Path,
 ) -> Result<TableWriter<'w>> {
-    let offset = i32::try_from(time.utc_offset_seconds()).unwrap_or(0);
-    let types: Vec<(&str, ColumnType)> = cols
-        .iter()
-        .map(|c| (c.name, c.output_type(offset)))
-        .collect();
-    TableWriter::new(w, name, &types)
+    TableWriter::new(w, name, &output_schema(cols, time))
 }
 
-/// Appends `rows` to a Parquet writer of `cols`.
-pub(crate) fn push_parquet_rows(
+/// Appends `rows` (the values of `cols`) to a typed table sink.
+pub(crate) fn push_typed_rows(
     rows: &[CustomerFeatures],
     cols: &[&Column],
-    t: &mut TableWriter<'_>,
+    t: &mut dyn RowSink,
 ) -> Result<()> {
+    let mut values = Vec::with_capacity(cols.len());
     for r in rows {
-        t.push_row(cols.iter().map(|c| output_value(c.cell(r))))?;
+        values.clear();
+        values.extend(cols.iter().map(|c| output_value(c.cell(r))));
+        t.push_row(&values)?;
     }
     Ok(())
 }
@@ -564,7 +570,7 @@ impl FeatureTable {
             OutputFormat::Parquet => {
                 let cols = self.columns();
                 let mut t = parquet_writer(&cols, &self.time, w, name)?;
-                push_parquet_rows(&self.rows, &cols, &mut t)?;
+                push_typed_rows(&self.rows, &cols, &mut t)?;
                 t.finish()
             }
         }

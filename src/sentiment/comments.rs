@@ -165,13 +165,16 @@ impl<'w> ScoresOut<'w> {
                 w.write_record([id, at, lang, score.as_str(), label])
                     .map_err(|e| csv_write_error(name, e))
             }
-            ScoresOut::Parquet(t) => t.push_row([
-                Value::Text(id),
-                Value::Text(at),
-                Value::Text(lang),
-                Value::Float(score),
-                Value::Text(label),
-            ]),
+            ScoresOut::Parquet(t) => crate::data::parquet::write::RowSink::push_row(
+                t,
+                &[
+                    Value::Text(id),
+                    Value::Text(at),
+                    Value::Text(lang),
+                    Value::Float(score),
+                    Value::Text(label),
+                ],
+            ),
         }
     }
 

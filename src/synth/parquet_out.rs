@@ -92,7 +92,7 @@ pub(crate) fn push_csv_rows(file: usize, t: &mut TableWriter<'_>, csv: &[u8]) ->
             };
             values.push(v);
         }
-        t.push_row(values.iter().copied())?;
+        crate::data::parquet::write::RowSink::push_row(t, &values)?;
     }
     Ok(())
 }

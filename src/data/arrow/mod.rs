@@ -16,6 +16,16 @@ use arrow_schema::ArrowError;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
+/// The UTC offset, in seconds, of the first time-zoned timestamp column of `schema` when its
+/// zone is a fixed offset (`+08:00`, `UTC`): the calendar such data carries. `None` without one
+/// or for a named zone.
+pub fn sniff_utc_offset(schema: &arrow_schema::Schema) -> Option<i32> {
+    schema.fields().iter().find_map(|f| match f.data_type() {
+        arrow_schema::DataType::Timestamp(_, Some(tz)) => Some(crate::data::parquet::fixed_offset_of(tz)),
+        _ => None,
+    })?
+}
+
 /// Rows parsed by one task (a batch longer than this is sliced, zero-copy).
 pub const UNIT_ROWS: usize = 65_536;
 /// Units of an in-memory stream parsed in parallel before their rows are folded.

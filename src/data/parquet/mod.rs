@@ -115,10 +115,12 @@ pub fn sniff_utc_offset(path: &Path) -> Result<Option<i32>> {
     };
     let (file, meta) = metadata(&first)?;
     let schema = meta.schema().clone();
-    for f in schema.fields() {
-        if let DataType::Timestamp(_, Some(tz)) = f.data_type() {
-            return Ok(fixed_offset_of(tz));
-        }
+    if schema
+        .fields()
+        .iter()
+        .any(|f| matches!(f.data_type(), DataType::Timestamp(_, Some(_))))
+    {
+        return Ok(crate::data::arrow::sniff_utc_offset(&schema));
     }
     let Some(i) = schema.fields().iter().position(|f| {
         f.name().ends_with("_at")

@@ -160,15 +160,123 @@ impl Write for Spool {
     }
 }
 
+/// Rows of a table, one at a time: a Parquet file ([`TableWriter`]) or Arrow record batches in
+/// memory ([`BatchCollector`]) take them alike.
+pub trait RowSink {
+    /// Appends one row (one value per column, in order).
+    fn push_row(&mut self, values: &[Value<'_>]) -> Result<()>;
+}
+
+/// Rows per record batch built.
+pub const BATCH_ROWS: usize = 1 << 16;
+
+/// Typed column builders of a fixed schema, turned into a record batch every [`BATCH_ROWS`]
+/// rows.
+pub struct TableBuilder {
+    schema: SchemaRef,
+    builders: Vec<Builder>,
+    rows: usize,
+}
+
+impl TableBuilder {
+    /// Builders for `columns` (name and type).
+    pub fn new(columns: &[(&str, ColumnType)]) -> TableBuilder {
+        let schema: SchemaRef = Arc::new(Schema::new(
+            columns
+                .iter()
+                .map(|(n, t)| Field::new(*n, t.data_type(), true))
+                .collect::<Vec<_>>(),
+        ));
+        TableBuilder {
+            schema,
+            builders: columns.iter().map(|(_, t)| Builder::new(t)).collect(),
+            rows: 0,
+        }
+    }
+
+    /// The schema of the batches built.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// Appends a row; returns a batch when [`BATCH_ROWS`] rows are pending.
+    pub fn push_row(&mut self, values: &[Value<'_>]) -> Result<Option<RecordBatch>> {
+        if values.len() != self.builders.len() {
+            return Err(Error::Fit(format!(
+                "table output: a row of {} values for {} columns",
+                values.len(),
+                self.builders.len()
+            )));
+        }
+        for (n, (b, v)) in self.builders.iter_mut().zip(values).enumerate() {
+            b.push(*v).map_err(|()| {
+                Error::Fit(format!(
+                    "table output: value {v:?} does not fit column {} ({})",
+                    self.schema.field(n).name(),
+                    self.schema.field(n).data_type()
+                ))
+            })?;
+        }
+        self.rows += 1;
+        if self.rows >= BATCH_ROWS {
+            return self.flush();
+        }
+        Ok(None)
+    }
+
+    /// The pending rows as a batch (`None` when there are none).
+    pub fn flush(&mut self) -> Result<Option<RecordBatch>> {
+        if self.rows == 0 {
+            return Ok(None);
+        }
+        let cols: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        self.rows = 0;
+        RecordBatch::try_new(self.schema.clone(), cols)
+            .map(Some)
+            .map_err(|e| Error::Fit(format!("table output: {e}")))
+    }
+}
+
+/// Collects rows into Arrow record batches in memory (for callers such as Python).
+pub struct BatchCollector {
+    builder: TableBuilder,
+    batches: Vec<RecordBatch>,
+}
+
+impl BatchCollector {
+    /// A collector of `columns` (name and type).
+    pub fn new(columns: &[(&str, ColumnType)]) -> BatchCollector {
+        BatchCollector {
+            builder: TableBuilder::new(columns),
+            batches: vec![],
+        }
+    }
+
+    /// The schema and the batches (none for an empty table).
+    pub fn finish(mut self) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        if let Some(b) = self.builder.flush()? {
+            self.batches.push(b);
+        }
+        Ok((self.builder.schema(), self.batches))
+    }
+}
+
+impl RowSink for BatchCollector {
+    fn push_row(&mut self, values: &[Value<'_>]) -> Result<()> {
+        if let Some(b) = self.builder.push_row(values)? {
+            self.batches.push(b);
+        }
+        Ok(())
+    }
+}
+
 /// Writes rows of a fixed schema as Parquet to `out`, [`ROW_GROUP_ROWS`] rows per row group.
 pub struct TableWriter<'w> {
     out: &'w mut dyn Write,
     name: PathBuf,
     spool: Spool,
     writer: ArrowWriter<Spool>,
-    schema: SchemaRef,
-    builders: Vec<Builder>,
-    rows: usize,
+    builder: TableBuilder,
 }
 
 impl<'w> TableWriter<'w> {
@@ -179,68 +287,29 @@ impl<'w> TableWriter<'w> {
         name: &Path,
         columns: &[(&str, ColumnType)],
     ) -> Result<TableWriter<'w>> {
-        let schema: SchemaRef = Arc::new(Schema::new(
-            columns
-                .iter()
-                .map(|(n, t)| Field::new(*n, t.data_type(), true))
-                .collect::<Vec<_>>(),
-        ));
+        let builder = TableBuilder::new(columns);
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
             .set_created_by(format!("ltv {}", env!("CARGO_PKG_VERSION")))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .build();
         let spool = Spool::default();
-        let writer = ArrowWriter::try_new(spool.clone(), schema.clone(), Some(props))
+        let writer = ArrowWriter::try_new(spool.clone(), builder.schema(), Some(props))
             .map_err(|e| write_error(name, e))?;
         Ok(TableWriter {
             out,
             name: name.to_path_buf(),
             spool,
-            builders: columns.iter().map(|(_, t)| Builder::new(t)).collect(),
             writer,
-            schema,
-            rows: 0,
+            builder,
         })
     }
 
-    /// Appends one row (one value per column, in order).
-    pub fn push_row<'a>(&mut self, values: impl IntoIterator<Item = Value<'a>>) -> Result<()> {
-        let mut n = 0;
-        for (b, v) in self.builders.iter_mut().zip(values) {
-            b.push(v).map_err(|()| {
-                Error::Fit(format!(
-                    "parquet output: value {v:?} does not fit column {} ({})",
-                    self.schema.field(n).name(),
-                    self.schema.field(n).data_type()
-                ))
-            })?;
-            n += 1;
-        }
-        if n != self.builders.len() {
-            return Err(Error::Fit(format!(
-                "parquet output: a row of {n} values for {} columns",
-                self.builders.len()
-            )));
-        }
-        self.rows += 1;
-        if self.rows >= 1 << 16 {
-            self.write_block()?;
-        }
-        Ok(())
-    }
-
-    fn write_block(&mut self) -> Result<()> {
-        if self.rows == 0 {
-            return Ok(());
-        }
-        let cols: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
-        let batch = RecordBatch::try_new(self.schema.clone(), cols)
-            .map_err(|e| write_error(&self.name, e))?;
+    fn write_batch(&mut self, batch: Option<RecordBatch>) -> Result<()> {
+        let Some(batch) = batch else { return Ok(()) };
         self.writer
             .write(&batch)
             .map_err(|e| write_error(&self.name, e))?;
-        self.rows = 0;
         self.drain()
     }
 
@@ -260,12 +329,20 @@ impl<'w> TableWriter<'w> {
 
     /// Writes the last rows and the file footer.
     pub fn finish(mut self) -> Result<()> {
-        self.write_block()?;
+        let last = self.builder.flush()?;
+        self.write_batch(last)?;
         self.writer
             .finish()
             .map_err(|e| write_error(&self.name, e))?;
         self.drain()?;
         self.out.flush().map_err(|e| Error::io(&self.name, e))
+    }
+}
+
+impl RowSink for TableWriter<'_> {
+    fn push_row(&mut self, values: &[Value<'_>]) -> Result<()> {
+        let batch = self.builder.push_row(values)?;
+        self.write_batch(batch)
     }
 }
 
