@@ -153,7 +153,10 @@ fn output_value(cell: Cell<'_>) -> Value<'_> {
 }
 
 /// The output schema of `cols` (names and types) for a run in `time`'s offset.
-pub(crate) fn output_schema(cols: &[&Column], time: &TimeParser) -> Vec<(&'static str, ColumnType)> {
+pub(crate) fn output_schema(
+    cols: &[&Column],
+    time: &TimeParser,
+) -> Vec<(&'static str, ColumnType)> {
     let offset = i32::try_from(time.utc_offset_seconds()).unwrap_or(0);
     cols.iter()
         .map(|c| (c.name, c.output_type(offset)))

@@ -148,6 +148,30 @@ pub struct Sentiment {
     pub lang: Lang,
 }
 
+/// Scores `texts` with the embedded models ([`SentimentScorer::shared`]) into a table of
+/// `lang`, `score`, `label` (dictionary, float64, dictionary), one row per text in order, as
+/// Arrow record batches (the Python package's `ltv.sentiment`).
+pub fn score_table<S: AsRef<str> + Sync>(
+    texts: &[S],
+) -> crate::Result<(arrow_schema::SchemaRef, Vec<arrow_array::RecordBatch>)> {
+    use crate::data::parquet::write::{BatchCollector, ColumnType as T, RowSink, Value};
+    let mut c = BatchCollector::new(&[
+        ("lang", T::Category),
+        ("score", T::Float),
+        ("label", T::Category),
+    ]);
+    for chunk in texts.chunks(1 << 16) {
+        for s in SentimentScorer::shared().score_batch(chunk) {
+            c.push_row(&[
+                Value::Text(s.lang.as_str()),
+                Value::Float(s.score),
+                Value::Text(s.label.as_str()),
+            ])?;
+        }
+    }
+    c.finish()
+}
+
 /// Scores texts in Chinese and English. Load once (≈ tens of ms) and share: it is
 /// `Send + Sync`; [`SentimentScorer::shared`] keeps one embedded instance per process.
 #[derive(Debug, Clone)]

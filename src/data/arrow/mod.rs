@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 /// or for a named zone.
 pub fn sniff_utc_offset(schema: &arrow_schema::Schema) -> Option<i32> {
     schema.fields().iter().find_map(|f| match f.data_type() {
-        arrow_schema::DataType::Timestamp(_, Some(tz)) => Some(crate::data::parquet::fixed_offset_of(tz)),
+        arrow_schema::DataType::Timestamp(_, Some(tz)) => {
+            Some(crate::data::parquet::fixed_offset_of(tz))
+        }
         _ => None,
     })?
 }

@@ -95,12 +95,22 @@ fn metadata(path: &Path) -> Result<(std::fs::File, ArrowReaderMetadata)> {
 }
 
 /// The UTC offset, in seconds, of a fixed time zone name (`+08:00`, `+0800`, `-05`, `UTC`,
-/// `Z`, `Etc/UTC`, `GMT`); `None` for a named zone such as `Asia/Shanghai`.
+/// `Z`, `Etc/UTC`, `GMT`, and the POSIX-style `Etc/GMT-8` = UTC+8 that polars writes for
+/// `+08:00`); `None` for a named zone such as `Asia/Shanghai`.
 pub fn fixed_offset_of(tz: &str) -> Option<i32> {
     let t = tz.trim();
+    if let Some(rest) = t.strip_prefix("Etc/GMT") {
+        // POSIX sign: `Etc/GMT-8` is 8 hours east of UTC.
+        let hours: i32 = match rest.as_bytes().first() {
+            Some(b'+' | b'-') => rest.parse().ok()?,
+            None => 0,
+            Some(_) => return None,
+        };
+        return (-14..=14).contains(&hours).then_some(-hours * 3600);
+    }
     if matches!(
         t.to_ascii_uppercase().as_str(),
-        "UTC" | "Z" | "ETC/UTC" | "GMT" | "ETC/GMT" | "UCT" | "ZULU"
+        "UTC" | "Z" | "ETC/UTC" | "GMT" | "UCT" | "ZULU"
     ) {
         return Some(0);
     }
@@ -366,5 +376,22 @@ impl std::io::Read for CsvText {
         out[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
         self.at += n;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixed_offset_of;
+
+    #[test]
+    fn fixed_zone_names() {
+        assert_eq!(fixed_offset_of("+08:00"), Some(28_800));
+        assert_eq!(fixed_offset_of("-0530"), Some(-19_800));
+        assert_eq!(fixed_offset_of("UTC"), Some(0));
+        assert_eq!(fixed_offset_of("Etc/GMT-8"), Some(28_800));
+        assert_eq!(fixed_offset_of("Etc/GMT+5"), Some(-18_000));
+        assert_eq!(fixed_offset_of("Etc/GMT"), Some(0));
+        assert_eq!(fixed_offset_of("Asia/Shanghai"), None);
+        assert_eq!(fixed_offset_of("Etc/GMTx"), None);
     }
 }

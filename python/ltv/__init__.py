@@ -1,0 +1,386 @@
+"""`ltv`: customer lifetime value for private-domain commerce, from Python.
+
+The Rust engine of the `ltv` CLI, called in-process: inputs are paths (CSV or Parquet, read with
+the CLI's options) or in-memory tables (polars, pyarrow, DuckDB, pandas), outputs are pyarrow
+Tables (or polars / pandas with `to=`), and the numbers are the CLI's.
+
+>>> import ltv, polars as pl
+>>> orders = pl.read_parquet("lake/orders.parquet")
+>>> feats = ltv.features(orders, cutoff="2025-06-30", horizon="90d", label=True, to="polars")
+>>> model = ltv.train(orders, cutoff="2025-03-31", horizon="90d", model="boosting")
+>>> scores = model.score(orders, as_of="2025-06-30", to="polars")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any, Dict, Optional, Sequence, Union
+
+import pyarrow as pa
+
+from . import _ltv
+from ._errors import InputError, LtvError, ModelError
+
+__all__ = [
+    "features",
+    "train",
+    "load_model",
+    "Model",
+    "sentiment",
+    "synth",
+    "InputError",
+    "ModelError",
+    "LtvError",
+]
+__version__ = _ltv.__version__
+
+Table = Any
+"""A path (str or os.PathLike, CSV or Parquet) or a table with `__arrow_c_stream__`."""
+
+
+class _Stream:
+    """Wraps an Arrow C stream capsule so pyarrow can import it (`pa.table(...)`)."""
+
+    def __init__(self, capsule):
+        self._capsule = capsule
+
+    def __arrow_c_stream__(self, requested_schema=None):
+        return self._capsule
+
+
+def _table(capsule, to: str):
+    table = pa.table(_Stream(capsule))
+    if to == "pyarrow":
+        return table
+    if to == "polars":
+        import polars as pl
+
+        return pl.from_arrow(table)
+    if to == "pandas":
+        return table.to_pandas()
+    raise ValueError(f"to= must be 'pyarrow', 'polars' or 'pandas', not {to!r}")
+
+
+def _input(obj):
+    """A path or Arrow-stream object as the engine takes it (pandas goes through pyarrow)."""
+    if obj is None or isinstance(obj, (str, os.PathLike)):
+        return obj
+    if hasattr(obj, "__arrow_c_stream__"):
+        return obj
+    try:
+        import pandas as pd
+
+        if isinstance(obj, pd.DataFrame):
+            return pa.Table.from_pandas(obj, preserve_index=False)
+    except ImportError:
+        pass
+    if isinstance(obj, pa.RecordBatch):
+        return pa.Table.from_batches([obj])
+    raise TypeError(
+        f"expected a path or a table (polars, pyarrow, pandas, DuckDB), not {type(obj).__name__}"
+    )
+
+
+def _opts(
+    map=None,
+    time_format=None,
+    delimiter=None,
+    utc_offset=None,
+    no_header=False,
+    on_bad_rows="fail",
+    input_format="auto",
+    new_within_days=None,
+    silent_after_days=None,
+    churned_after_days=None,
+    allow_partial_window=False,
+) -> Dict[str, Any]:
+    if isinstance(map, dict):
+        map = ",".join(f"{k}={v}" for k, v in map.items())
+    return {
+        "map": map,
+        "time_format": time_format,
+        "delimiter": delimiter,
+        "utc_offset": utc_offset,
+        "no_header": no_header,
+        "on_bad_rows": on_bad_rows,
+        "input_format": input_format,
+        "new_within_days": new_within_days,
+        "silent_after_days": silent_after_days,
+        "churned_after_days": churned_after_days,
+        "allow_partial_window": allow_partial_window,
+    }
+
+
+def features(
+    orders: Table,
+    events: Optional[Table] = None,
+    comments: Optional[Table] = None,
+    customers: Optional[Table] = None,
+    *,
+    cutoff: str,
+    horizon: Optional[str] = None,
+    label: bool = False,
+    to: str = "pyarrow",
+    threads: Optional[int] = None,
+    **read_options,
+):
+    """One row of features per customer at `cutoff` (the CLI's `ltv features`).
+
+    Inputs are paths (CSV or Parquet file, or a directory of Parquet parts) or tables with the
+    Arrow C stream interface (polars DataFrame, pyarrow Table or RecordBatchReader, DuckDB
+    relation; a pandas DataFrame goes through pyarrow). `cutoff` is a date (`"2025-06-30"`,
+    the end of that day) or an RFC 3339 instant. With `label=True`, the label columns cover the
+    `horizon` after the cutoff (`"90d"`, `"39w"`; default 90 days).
+
+    Read options (as the CLI's flags): `map` (`{"customer_id": "user_id"}` or
+    `"customer_id=user_id,..."`), `time_format`, `delimiter`, `utc_offset` (`"+08:00"`; default
+    the offset the orders carry), `no_header`, `on_bad_rows` (`"fail"` or `"skip"`),
+    `input_format` (`"auto"`, `"csv"`, `"parquet"`); lifecycle thresholds `new_within_days`,
+    `silent_after_days`, `churned_after_days`. `threads` sets the worker count (all cores by
+    default); the GIL is released while the engine works.
+
+    Returns a pyarrow Table (`to="polars"` or `to="pandas"` for those) with the typed columns of
+    `ltv features -o f.parquet`.
+
+    >>> t = ltv.features("datasets/example/orders.csv", cutoff="2025-06-30", label=True)
+    >>> t.num_rows
+    4112
+    """
+    capsule = _ltv.features(
+        _input(orders),
+        _input(events),
+        _input(comments),
+        _input(customers),
+        cutoff,
+        horizon or "90d",
+        label,
+        _opts(**read_options),
+        threads,
+    )
+    return _table(capsule, to)
+
+
+class Model:
+    """A fitted `ltv` model: the model file of `ltv train`, in memory.
+
+    Get one from `ltv.train(...)` or `ltv.load_model(path)`; `save(path)` writes a file the CLI
+    reads (`ltv score --model path`), and the CLI's files load here.
+
+    Attributes: `name` (the model kind chosen), `params` (fitted parameters and
+    hyper-parameters, a dict), `metrics` (out-of-fold metrics of every model tried, a pyarrow
+    Table), `feature_names`, `info` (the whole model file as a dict).
+    """
+
+    def __init__(self, file):
+        self._file = file
+        self.info: Dict[str, Any] = json.loads(file.to_json())
+
+    @property
+    def name(self) -> str:
+        """The model kind (`"tweedie"`, `"boosting"`, …)."""
+        return self.info["model"]
+
+    @property
+    def feature_names(self):
+        """The feature columns the model reads, in order."""
+        return list(self.info.get("feature_names", []))
+
+    @property
+    def params(self) -> Dict[str, Any]:
+        """Hyper-parameters and the fitted models (value model, BTYD, churn)."""
+        return {
+            "hyperparameters": self.info.get("hyperparameters"),
+            "value_model": self.info.get("value_model"),
+            "btyd": self.info.get("btyd"),
+            "churn": self.info.get("churn"),
+        }
+
+    @property
+    def metrics(self):
+        """Out-of-fold metrics of every model tried (one row each), as a pyarrow Table."""
+        rows = []
+        for r in self.info.get("model_comparison", []):
+            row = {"model": r.get("model"), "rejected": r.get("rejected")}
+            row.update(r.get("metrics") or {})
+            row.pop("deciles", None)
+            rows.append(row)
+        return pa.Table.from_pylist(rows)
+
+    def save(self, path: Union[str, os.PathLike]) -> None:
+        """Writes the model file (atomically), readable by `ltv score --model`."""
+        self._file.save(os.fspath(path))
+
+    def score(
+        self,
+        orders: Table,
+        events: Optional[Table] = None,
+        comments: Optional[Table] = None,
+        customers: Optional[Table] = None,
+        *,
+        as_of: str,
+        tier_a: float = 0.2,
+        tier_b: float = 0.3,
+        to: str = "pyarrow",
+        threads: Optional[int] = None,
+        **read_options,
+    ):
+        """Scores every customer at `as_of` (the CLI's `ltv score`): customer_id,
+        predicted_value, churn_probability, p_alive, expected_orders, lifecycle_stage,
+        rfm_segment, tier (A: the top `tier_a` share of predicted value, B: the next `tier_b`).
+
+        >>> scores = model.score("orders.parquet", as_of="2025-06-30", to="polars")
+        """
+        capsule = self._file.score(
+            _input(orders),
+            _input(events),
+            _input(comments),
+            _input(customers),
+            as_of,
+            tier_a,
+            tier_b,
+            _opts(**read_options),
+            threads,
+        )
+        return _table(capsule, to)
+
+    def evaluate(
+        self,
+        orders: Table,
+        events: Optional[Table] = None,
+        comments: Optional[Table] = None,
+        customers: Optional[Table] = None,
+        *,
+        cutoff: str,
+        horizon: str,
+        threads: Optional[int] = None,
+        **read_options,
+    ) -> Dict[str, Any]:
+        """The model at `cutoff` against what happened in the `horizon` after it (the CLI's
+        `ltv evaluate --format json`), as a dict.
+
+        >>> model.evaluate("orders.csv", cutoff="2025-03-31", horizon="90d")["normalized_gini"]
+        """
+        text = self._file.evaluate(
+            _input(orders),
+            _input(events),
+            _input(comments),
+            _input(customers),
+            cutoff,
+            horizon,
+            _opts(**read_options),
+            threads,
+        )
+        return json.loads(text)
+
+    def __repr__(self) -> str:
+        return f"ltv.Model({self.name!r}, {len(self.feature_names)} features)"
+
+
+def train(
+    orders: Table,
+    events: Optional[Table] = None,
+    comments: Optional[Table] = None,
+    customers: Optional[Table] = None,
+    *,
+    cutoff: str,
+    horizon: str = "90d",
+    model: str = "auto",
+    folds: int = 5,
+    seed: int = 42,
+    threads: Optional[int] = None,
+    read_options: Optional[Dict[str, Any]] = None,
+    **hyper_parameters,
+) -> Model:
+    """Trains an LTV model (the CLI's `ltv train`): features at `cutoff`, the label over the
+    `horizon` after it, `folds`-fold cross-validation of every candidate (`model="auto"`) or of
+    one kind (`"linear"`, `"tweedie"`, `"tree"`, `"boosting"`, `"bgnbd"`, `"hybrid"`), then a
+    final fit on all customers.
+
+    Hyper-parameters use the model file's names, e.g. `tree_max_depth=8`,
+    `boosting_iterations=300`, `learning_rate=0.1`, `tweedie_power=1.3`, `btyd_penalizer=0.001`.
+    `read_options` is a dict of the read options of `ltv.features`.
+
+    >>> m = ltv.train("orders.csv", cutoff="2025-03-31", horizon="90d", model="tweedie")
+    >>> m.metrics.to_pandas()[["model", "normalized_gini"]]
+    """
+    settings = dict(hyper_parameters, folds=folds, seed=seed)
+    file = _ltv.train(
+        _input(orders),
+        _input(events),
+        _input(comments),
+        _input(customers),
+        cutoff,
+        horizon,
+        model,
+        json.dumps(settings),
+        _opts(**(read_options or {})),
+        threads,
+    )
+    return Model(file)
+
+
+def load_model(path: Union[str, os.PathLike]) -> Model:
+    """Reads a model file written by `ltv train` (CLI) or `Model.save`.
+
+    >>> m = ltv.load_model("models/cdnow.json")
+    """
+    return Model(_ltv.ModelFile.load(os.fspath(path)))
+
+
+def sentiment(texts: Sequence[str], *, to: str = "pyarrow", threads: Optional[int] = None):
+    """Sentiment of each text (Chinese or English): `lang`, `score` in [-1, 1] and `label`
+    (`positive`, `neutral`, `negative`), one row per text in order. `texts` is a list, a
+    numpy array or a column (polars/pandas Series, pyarrow Array) of strings.
+
+    >>> ltv.sentiment(["质量很好，下次还买", "Awful, stale and broken."]).column("label")
+    """
+    if hasattr(texts, "to_pylist"):
+        texts = texts.to_pylist()
+    elif hasattr(texts, "to_list"):
+        texts = texts.to_list()
+    texts = ["" if t is None else str(t) for t in texts]
+    return _table(_ltv.sentiment(texts, threads), to)
+
+
+def synth(
+    customers: int = 5000,
+    seed: int = 42,
+    *,
+    out_dir: Optional[Union[str, os.PathLike]] = None,
+    format: str = "parquet",
+    to: str = "pyarrow",
+    threads: Optional[int] = None,
+):
+    """The seeded synthetic example data (`ltv synth`): a dict of tables `customers`,
+    `orders`, `events`, `comments` in memory, or, with `out_dir`, the files written there
+    (`format="csv"` or `"parquet"`) and a dict of their paths.
+
+    >>> data = ltv.synth(customers=1000, seed=7)
+    >>> ltv.features(data["orders"], data["events"], cutoff="2025-06-30")
+    """
+    if format not in ("csv", "parquet"):
+        raise ValueError(f"format= must be 'csv' or 'parquet', not {format!r}")
+    names = ["customers", "orders", "events", "comments"]
+    if out_dir is not None:
+        paths = _ltv.synth(os.fspath(out_dir), customers, seed, format == "parquet", threads)
+        return dict(zip(names, [os.fspath(p) for p in paths]))
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory() as d:
+        paths = _ltv.synth(d, customers, seed, True, threads)
+        tables = {n: pq.read_table(p) for n, p in zip(names, paths)}
+    if to == "pyarrow":
+        return tables
+    return {n: _table_from(t, to) for n, t in tables.items()}
+
+
+def _table_from(table: pa.Table, to: str):
+    if to == "polars":
+        import polars as pl
+
+        return pl.from_arrow(table)
+    if to == "pandas":
+        return table.to_pandas()
+    raise ValueError(f"to= must be 'pyarrow', 'polars' or 'pandas', not {to!r}")

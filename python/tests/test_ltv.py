@@ -1,0 +1,218 @@
+"""The Python package against the CLI on the same inputs: the same features, models, scores and
+errors, from paths and from in-memory tables.
+
+The CLI binary is `$LTV_BIN`, else `target/release/ltv` or `target/debug/ltv` of this checkout;
+CDNOW comes from `../shared/datasets` beside the checkout.
+"""
+
+import json
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+import ltv
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "datasets"
+if not SHARED.exists():
+    SHARED = Path("/work/shared/datasets")
+CDNOW = SHARED / "cdnow" / "cdnow_master_orders.csv"
+
+
+def cli_path() -> str:
+    env = os.environ.get("LTV_BIN")
+    if env:
+        return env
+    for p in (ROOT / "target" / "release" / "ltv", ROOT / "target" / "debug" / "ltv"):
+        if p.exists():
+            return str(p)
+    pytest.skip("no ltv binary: build it with `cargo build` or set LTV_BIN")
+
+
+def cli(*args, cwd=None) -> str:
+    r = subprocess.run([cli_path(), "-q", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """The same synthetic data as CSV and as Parquet (written by the CLI)."""
+    d = tmp_path_factory.mktemp("data")
+    cli("synth", "--customers", 1500, "--seed", 11, "-o", d / "c")
+    cli("synth", "--customers", 1500, "--seed", 11, "-o", d / "p", "--format", "parquet")
+    return d
+
+
+KINDS = ["orders", "events", "comments", "customers"]
+
+
+def paths(d: Path, ext: str):
+    return {k: str(d / f"{k}.{ext}") for k in KINDS}
+
+
+def cli_inputs(files):
+    out = []
+    for k in KINDS:
+        out += [f"--{k}", files[k]]
+    return out
+
+
+def test_features_are_the_clis_from_csv_parquet_polars_pandas_and_pyarrow(data, tmp_path):
+    out = tmp_path / "cli.parquet"
+    cli("features", *cli_inputs(paths(data / "c", "csv")), "--cutoff", "2025-06-30",
+        "--horizon", "90d", "--label", "-o", out)
+    want = pq.read_table(out)
+    pqp = paths(data / "p", "parquet")
+    sources = {
+        "csv paths": paths(data / "c", "csv"),
+        "parquet paths": pqp,
+        "polars": {k: pl.read_parquet(v) for k, v in pqp.items()},
+        "pandas": {k: pd.read_parquet(v) for k, v in pqp.items()},
+        "pyarrow": {k: pq.read_table(v) for k, v in pqp.items()},
+        # a reader is consumed by one call: made anew for each below
+        "record batch reader": {k: (lambda v=v: pq.read_table(v).to_reader(max_chunksize=700))
+                                for k, v in pqp.items()},
+    }
+    for name, src in sources.items():
+        for threads in (1, 2):
+            s = {k: v() if callable(v) else v for k, v in src.items()}
+            got = ltv.features(s["orders"], s["events"], s["comments"], s["customers"],
+                               cutoff="2025-06-30", horizon="90d", label=True, threads=threads)
+            assert got.schema == want.schema, name
+            assert got.equals(want), f"{name} at {threads} threads"
+    as_polars = ltv.features(pqp["orders"], cutoff="2025-06-30", to="polars")
+    assert isinstance(as_polars, pl.DataFrame) and as_polars.height > 0
+    assert isinstance(ltv.features(pqp["orders"], cutoff="2025-06-30", to="pandas"), pd.DataFrame)
+
+
+def test_cdnow_from_a_polars_frame_with_float_amounts_is_the_clis(tmp_path):
+    if not CDNOW.exists():
+        pytest.skip("../shared/datasets is not beside the checkout")
+    out = tmp_path / "cli.parquet"
+    cli("features", "--orders", CDNOW, "--cutoff", "1997-09-30", "--label", "--horizon", "39w",
+        "-o", out)
+    frame = pl.read_csv(CDNOW, schema_overrides={"customer_id": pl.String, "ordered_at": pl.String,
+                                                 "amount": pl.Float64})
+    got = ltv.features(frame, cutoff="1997-09-30", label=True, horizon="39w")
+    assert got.num_rows == 23_570
+    assert got.equals(pq.read_table(out))
+
+
+def test_train_score_and_model_files_round_trip_with_the_cli(data, tmp_path):
+    c = paths(data / "c", "csv")
+    ins = cli_inputs(c)[:6]  # orders, events, comments
+    cli("train", *ins, "--cutoff", "2025-03-31", "--horizon", "90d", "--model", "boosting",
+        "-o", tmp_path / "cli.json")
+    m = ltv.train(c["orders"], c["events"], c["comments"], cutoff="2025-03-31", horizon="90d",
+                  model="boosting")
+    cli_model = json.loads((tmp_path / "cli.json").read_text())
+    assert m.info == cli_model  # same paths, so the same data hash too
+    assert m.name == "boosting" and m.feature_names == cli_model["feature_names"]
+    assert m.metrics.column("model").to_pylist() == ["boosting"]
+    # CLI model → Python scores, Python model → CLI scores: all the CLI's scores.
+    cli("score", "--model", tmp_path / "cli.json", *ins, "--as-of", "2025-06-30",
+        "-o", tmp_path / "cli_scores.parquet")
+    want = pq.read_table(tmp_path / "cli_scores.parquet")
+    loaded = ltv.load_model(tmp_path / "cli.json")
+    pqp = paths(data / "p", "parquet")
+    for orders, events, comments in [(c["orders"], c["events"], c["comments"]),
+                                     (pl.read_parquet(pqp["orders"]), pq.read_table(pqp["events"]),
+                                      pd.read_parquet(pqp["comments"]))]:
+        assert loaded.score(orders, events, comments, as_of="2025-06-30").equals(want)
+    m.save(tmp_path / "py.json")
+    cli("score", "--model", tmp_path / "py.json", *ins, "--as-of", "2025-06-30",
+        "-o", tmp_path / "py_scores.parquet")
+    assert pq.read_table(tmp_path / "py_scores.parquet").equals(want)
+    # evaluate = the CLI's JSON
+    got = m.evaluate(c["orders"], c["events"], c["comments"], cutoff="2025-03-31", horizon="90d")
+    want_eval = json.loads(cli("evaluate", "--model", tmp_path / "cli.json", *ins,
+                               "--cutoff", "2025-03-31", "--horizon", "90d", "--format", "json"))
+    assert got["normalized_gini"] == pytest.approx(want_eval["normalized_gini"], abs=0, rel=0)
+
+
+def test_hyper_parameters_are_checked_by_name(data):
+    c = paths(data / "c", "csv")
+    with pytest.raises(ValueError, match="unknown `max_dept`"):
+        ltv.train(c["orders"], cutoff="2025-03-31", model="tree", max_dept=3)
+    m = ltv.train(c["orders"], cutoff="2025-03-31", model="tree", tree_max_depth=3, folds=3)
+    assert m.info["hyperparameters"]["tree_max_depth"] == 3
+    assert m.info["hyperparameters"]["folds"] == 3
+
+
+def test_errors_are_python_exceptions_with_their_location(tmp_path):
+    bad = tmp_path / "orders.csv"
+    bad.write_text("customer_id,ordered_at,amount\nC1,2025-01-01,5\nC2,2025-01-02,12,5x\n")
+    with pytest.raises(ltv.InputError) as e:
+        ltv.features(bad, cutoff="2025-06-30")
+    assert isinstance(e.value, ValueError)
+    assert e.value.path == str(bad) and e.value.line == 3
+    frame = pl.DataFrame({"customer_id": ["a", "b"], "ordered_at": ["2025-01-01", "2025-01-02"],
+                          "amount": [1.0, None]})
+    with pytest.raises(ltv.InputError, match=r"row 1 \(batch 0, row 1\): column 3 `amount`: missing value"):
+        ltv.features(frame, cutoff="2025-06-30")
+    try:
+        ltv.features(frame, cutoff="2025-06-30")
+    except ltv.InputError as err:
+        assert err.line == 1 and err.column == "amount"
+    with pytest.raises(ltv.InputError, match="missing required column"):
+        ltv.features(pl.DataFrame({"user": ["a"]}), cutoff="2025-06-30")
+    (tmp_path / "m.json").write_text("{not json")
+    with pytest.raises(ltv.ModelError):
+        ltv.load_model(tmp_path / "m.json")
+    with pytest.raises(TypeError, match="expected a path or a table"):
+        ltv.features(42, cutoff="2025-06-30")
+    with pytest.raises(ValueError, match="invalid cutoff"):
+        ltv.features(bad, cutoff="June")
+
+
+def test_the_gil_is_released_while_the_engine_works(tmp_path):
+    d = ltv.synth(customers=40_000, seed=3, out_dir=tmp_path, format="parquet")
+    ticks = []
+    stop = threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.002)
+
+    t = threading.Thread(target=tick)
+    t.start()
+    time.sleep(0.05)
+    start = time.perf_counter()
+    ltv.features(d["orders"], d["events"], d["comments"], cutoff="2025-06-30", threads=1)
+    end = time.perf_counter()
+    stop.set()
+    t.join()
+    during = [x for x in ticks if start < x < end]
+    # A thread blocked on the GIL would not tick at all during the call.
+    assert end - start > 0.1, "the call was too short to tell"
+    assert len(during) >= (end - start) / 0.002 * 0.3, (len(during), end - start)
+
+
+def test_sentiment_is_the_clis(tmp_path):
+    texts = ["质量很好，下次还买", "Awful, stale and broken.", "", "还行吧"]
+    got = ltv.sentiment(texts)
+    assert got.column_names == ["lang", "score", "label"]
+    assert got.column("label").to_pylist()[:2] == ["positive", "negative"]
+    src = tmp_path / "c.csv"
+    pl.DataFrame({"customer_id": ["a"] * 4, "created_at": ["2025-01-01"] * 4, "text": texts}).write_csv(src)
+    cli("sentiment", "score", "--comments", src, "-o", tmp_path / "s.parquet")
+    want = pq.read_table(tmp_path / "s.parquet")
+    assert got.column("lang").to_pylist() == want.column("lang").to_pylist()
+    assert got.column("score").to_pylist() == want.column("score").to_pylist()
+    assert ltv.sentiment(pl.Series(texts)).num_rows == 4
+
+
+def test_synth_in_memory_is_the_clis_parquet(tmp_path):
+    tables = ltv.synth(customers=500, seed=9)
+    cli("synth", "--customers", 500, "--seed", 9, "-o", tmp_path, "--format", "parquet")
+    for k in KINDS:
+        assert tables[k].equals(pq.read_table(tmp_path / f"{k}.parquet")), k
