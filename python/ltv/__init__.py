@@ -30,6 +30,10 @@ __all__ = [
     "Model",
     "sentiment",
     "synth",
+    "kpis",
+    "report",
+    "Report",
+    "run",
     "InputError",
     "ModelError",
     "LtvError",
@@ -384,3 +388,125 @@ def _table_from(table: pa.Table, to: str):
     if to == "pandas":
         return table.to_pandas()
     raise ValueError(f"to= must be 'pyarrow', 'polars' or 'pandas', not {to!r}")
+
+
+def kpis(
+    orders: Table,
+    events: Optional[Table] = None,
+    customers: Optional[Table] = None,
+    *,
+    as_of: str,
+    period: str = "30d",
+    scores: Optional[Table] = None,
+    threads: Optional[int] = None,
+    **read_options,
+) -> Dict[str, Any]:
+    """The KPIs at `as_of` over the last `period` (the CLI's `ltv report --format json`): reach,
+    push open and click rates, interactions, conversion, cohort retention, repurchase rate, net
+    spend, ARPU/ARPPU, lifecycle counts and, with `scores` (a scores table or file), the tiers.
+
+    >>> k = ltv.kpis("orders.csv", "events.csv", as_of="2025-06-30")
+    >>> k["arppu"], k["repurchase_rate_3m"]
+    """
+    text = _ltv.kpis(
+        _input(orders),
+        _input(events),
+        _input(customers),
+        as_of,
+        period,
+        _input(scores),
+        _opts(**read_options),
+        threads,
+    )
+    return json.loads(text)
+
+
+class Report:
+    """The self-contained HTML report of `ltv report`: shown inline in Jupyter, `save(path)`
+    writes it (one file, no scripts, no network)."""
+
+    def __init__(self, html: str):
+        self.html = html
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def save(self, path: Union[str, os.PathLike]) -> None:
+        """Writes the report (atomically: a temporary file renamed into place)."""
+        path = os.fspath(path)
+        d = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".ltv-report-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(self.html)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def __repr__(self) -> str:
+        return f"ltv.Report({len(self.html):,} bytes of HTML)"
+
+
+def report(
+    orders: Table,
+    events: Optional[Table] = None,
+    customers: Optional[Table] = None,
+    *,
+    scores: Table,
+    as_of: str,
+    period: str = "30d",
+    model: Optional[Model] = None,
+    previous_scores: Optional[Table] = None,
+    actuals: Optional[Union[str, os.PathLike]] = None,
+    threads: Optional[int] = None,
+    **read_options,
+) -> Report:
+    """The HTML report of `ltv report` (KPIs, tiers, migration from `previous_scores`, the
+    model's calibration and drivers with `model`, a gain curve from `actuals`, a features file
+    with `future_spend`).
+
+    >>> r = ltv.report("orders.csv", scores=scores, as_of="2025-06-30", model=model)
+    >>> r            # in a notebook: the report inline
+    >>> r.save("report.html")
+    """
+    html = _ltv.report(
+        _input(orders),
+        _input(events),
+        _input(customers),
+        _input(scores),
+        as_of,
+        period,
+        model._file if model is not None else None,
+        _input(previous_scores),
+        os.fspath(actuals) if actuals is not None else None,
+        _opts(**read_options),
+        threads,
+    )
+    return Report(html)
+
+
+def run(
+    config: Union[str, os.PathLike],
+    month: str,
+    *,
+    output_dir: Optional[Union[str, os.PathLike]] = None,
+    allow_partial_window: bool = False,
+) -> Dict[str, Any]:
+    """The monthly job of `ltv run` (train, champion/challenger, score, tiers, report) for
+    `month` (`"2025-06"`) from the `ltv.toml` at `config`; returns the month's metrics (as
+    `metrics.json`) with `run_dir`, the directory written. For Airflow's PythonOperator:
+
+    >>> PythonOperator(task_id="ltv", python_callable=ltv.run,
+    ...                op_kwargs={"config": "/etc/ltv/ltv.toml", "month": "{{ ds[:7] }}"})
+    """
+    text, run_dir = _ltv.run_month(
+        os.fspath(config),
+        month,
+        os.fspath(output_dir) if output_dir is not None else None,
+        allow_partial_window,
+    )
+    metrics = json.loads(text)
+    metrics["run_dir"] = os.fspath(run_dir)
+    return metrics

@@ -523,6 +523,237 @@ fn synth(
         .collect())
 }
 
+/// Score rows (`customer_id`, `predicted_value`, `tier`, optional `lifecycle_stage`) from a
+/// path (`ltv score`'s CSV or Parquet) or an Arrow stream (a scores table in memory).
+fn score_rows(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    name: &str,
+) -> PyResult<Vec<ltv::kpi::ScoreRow>> {
+    match Input::from_py(obj, name)? {
+        Input::Path(p) => ltv::kpi::read_scores(&p).map_err(|e| py_err(py, e)),
+        Input::Batches(name, batches) => {
+            let mut csv = Vec::new();
+            for b in batches {
+                let b = b.map_err(|e| PyValueError::new_err(format!("`{name}`: {e}")))?;
+                ltv::data::parquet::write_csv_text(&b, csv.is_empty(), &mut csv)
+                    .map_err(|e| py_err(py, e))?;
+            }
+            ltv::kpi::read_scores_from(std::path::Path::new(&name), &csv[..])
+                .map_err(|e| py_err(py, e))
+        }
+    }
+}
+
+/// The KPIs at `as_of` over the last `period` (see `ltv.kpis`), as JSON text; with `scores`,
+/// the tier KPIs too.
+#[pyfunction]
+#[pyo3(signature = (orders, events, customers, as_of, period, scores, opts, threads))]
+#[allow(clippy::too_many_arguments)]
+fn kpis(
+    orders: &Bound<'_, PyAny>,
+    events: Option<&Bound<'_, PyAny>>,
+    customers: Option<&Bound<'_, PyAny>>,
+    as_of: &str,
+    period: &str,
+    scores: Option<&Bound<'_, PyAny>>,
+    opts: &Bound<'_, PyDict>,
+    threads: Option<usize>,
+) -> PyResult<String> {
+    let py = orders.py();
+    let k = compute_kpis(
+        py, orders, events, customers, as_of, period, scores, opts, threads,
+    )?;
+    serde_json::to_string(&k.0).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compute_kpis(
+    py: Python<'_>,
+    orders: &Bound<'_, PyAny>,
+    events: Option<&Bound<'_, PyAny>>,
+    customers: Option<&Bound<'_, PyAny>>,
+    as_of: &str,
+    period: &str,
+    scores: Option<&Bound<'_, PyAny>>,
+    opts: &Bound<'_, PyDict>,
+    threads: Option<usize>,
+) -> PyResult<(ltv::kpi::Kpis, Vec<ltv::kpi::ScoreRow>)> {
+    let call = Call::new(orders, events, None, customers, opts)?;
+    let params = ltv::kpi::KpiParams {
+        as_of: call.cutoff(as_of, "as_of")?,
+        period_days: horizon(period)?,
+        lifecycle: lifecycle(opts)?,
+    };
+    let rows = scores
+        .filter(|s| !s.is_none())
+        .map(|s| score_rows(py, s, "scores"))
+        .transpose()?
+        .unwrap_or_default();
+    let k = run(py, threads, move || {
+        let (inputs, read) = call.open()?;
+        ltv::kpi::compute_kpis(inputs, &params, &read)
+    })?;
+    Ok((k.with_tiers(&rows), rows))
+}
+
+/// The self-contained HTML report (see `ltv.report`).
+#[pyfunction]
+#[pyo3(signature = (orders, events, customers, scores, as_of, period, model, previous_scores, actuals, opts, threads))]
+#[allow(clippy::too_many_arguments)]
+fn report(
+    orders: &Bound<'_, PyAny>,
+    events: Option<&Bound<'_, PyAny>>,
+    customers: Option<&Bound<'_, PyAny>>,
+    scores: &Bound<'_, PyAny>,
+    as_of: &str,
+    period: &str,
+    model: Option<PyRef<'_, PyModelFile>>,
+    previous_scores: Option<&Bound<'_, PyAny>>,
+    actuals: Option<PathBuf>,
+    opts: &Bound<'_, PyDict>,
+    threads: Option<usize>,
+) -> PyResult<String> {
+    let py = orders.py();
+    let (k, rows) = compute_kpis(
+        py,
+        orders,
+        events,
+        customers,
+        as_of,
+        period,
+        Some(scores),
+        opts,
+        threads,
+    )?;
+    let previous = previous_scores
+        .filter(|s| !s.is_none())
+        .map(|s| score_rows(py, s, "previous_scores"))
+        .transpose()?;
+    let actuals = actuals
+        .map(|p| ltv::report::read_actuals(&p))
+        .transpose()
+        .map_err(|e| py_err(py, e))?;
+    let input = ltv::report::ReportInput {
+        kpis: &k,
+        scores: &rows,
+        previous_scores: previous.as_deref(),
+        model: model.as_ref().map(|m| &m.file),
+        actuals: actuals.as_deref(),
+    };
+    Ok(ltv::report::render_html(&input))
+}
+
+/// Runs the monthly job of `ltv.toml` at `config` for `month` (`YYYY-MM`); returns the month's
+/// metrics as JSON text and the run directory.
+#[pyfunction]
+#[pyo3(signature = (config, month, output_dir, allow_partial_window))]
+fn run_month(
+    py: Python<'_>,
+    config: PathBuf,
+    month: String,
+    output_dir: Option<PathBuf>,
+    allow_partial_window: bool,
+) -> PyResult<(String, PathBuf)> {
+    let cli = ltv::config::Overrides {
+        output_dir,
+        ..Default::default()
+    };
+    let mut config = ltv::config::Config::load(&config, &cli, &|k| std::env::var(k).ok())
+        .map_err(|e| py_err(py, e))?;
+    config.allow_partial_window = allow_partial_window;
+    let out = run(py, None, move || {
+        let report = |dir: &std::path::Path, m: &ltv::monthly::MonthMetrics| {
+            ltv::monthly::write_month_report(&config, dir, m)
+        };
+        let hooks = ltv::monthly::RunHooks {
+            progress: &|_| {},
+            after_stage: &|_| {},
+            report: Some(&report),
+        };
+        ltv::monthly::run_month(&config, &month, &hooks)
+    })?;
+    let metrics =
+        serde_json::to_string(&out.metrics).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok((metrics, out.run_dir))
+}
+
+fn matrix(bytes: &[u8], rows: usize, cols: usize) -> PyResult<ndarray_compat::Array2> {
+    ndarray_compat::from_le_bytes(bytes, rows, cols)
+        .ok_or_else(|| PyValueError::new_err("X: expected rows × cols float64 values"))
+}
+
+/// A value model fitted on a numeric matrix (`ltv.sklearn.LTVRegressor.fit`): `x` is
+/// `rows × cols` little-endian float64 in row-major order, `y` `rows` values. Returns the fitted
+/// model as JSON.
+#[pyfunction]
+#[pyo3(signature = (kind, x, rows, cols, y, settings_json, threads))]
+#[allow(clippy::too_many_arguments)]
+fn fit_matrix(
+    py: Python<'_>,
+    kind: &str,
+    x: &[u8],
+    rows: usize,
+    cols: usize,
+    y: &[u8],
+    settings_json: &str,
+    threads: Option<usize>,
+) -> PyResult<String> {
+    let kind = ltv::models::value::ModelKind::parse(kind)
+        .filter(|k| !matches!(k, ltv::models::value::ModelKind::Bgnbd | ltv::models::value::ModelKind::Hybrid))
+        .ok_or_else(|| invalid("model", kind, "one of linear, tweedie, tree, boosting (BTYD models need purchase histories, not a matrix)"))?;
+    let settings = train_settings(settings_json)?;
+    let x = matrix(x, rows, cols)?;
+    let y = matrix(y, rows, 1)?;
+    let data = ltv::models::value::Dataset::from_matrix(x, y.column(0).to_owned());
+    let fitted = run(py, threads, move || {
+        let all: Vec<usize> = (0..rows).collect();
+        ltv::models::value::ValueModel::fit(kind, &data, &all, 0.0, &settings)
+    })?;
+    serde_json::to_string(&fitted).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// Predictions of a model from [`fit_matrix`] for `x` (`rows × cols` float64).
+#[pyfunction]
+#[pyo3(signature = (model_json, x, rows, cols, threads))]
+fn predict_matrix(
+    py: Python<'_>,
+    model_json: &str,
+    x: &[u8],
+    rows: usize,
+    cols: usize,
+    threads: Option<usize>,
+) -> PyResult<Vec<f64>> {
+    let model: ltv::models::value::ValueModel = serde_json::from_str(model_json)
+        .map_err(|e| PyValueError::new_err(format!("not a fitted ltv regressor: {e}")))?;
+    let x = matrix(x, rows, cols)?;
+    let data = ltv::models::value::Dataset::from_matrix(x, ndarray_compat::Array1::zeros(rows));
+    run(py, threads, move || {
+        let all: Vec<usize> = (0..rows).collect();
+        model.predict(&data, &all)
+    })
+}
+
+/// ndarray types as the library uses them, and the bytes → matrix conversion.
+mod ndarray_compat {
+    /// A float64 matrix.
+    pub type Array2 = ndarray::Array2<f64>;
+    /// A float64 vector.
+    pub type Array1 = ndarray::Array1<f64>;
+
+    /// A `rows × cols` matrix from little-endian f64 bytes in row-major order.
+    pub fn from_le_bytes(bytes: &[u8], rows: usize, cols: usize) -> Option<Array2> {
+        if bytes.len() != rows.checked_mul(cols)?.checked_mul(8)? {
+            return None;
+        }
+        let v: Vec<f64> = bytes
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .collect();
+        Array2::from_shape_vec((rows, cols), v).ok()
+    }
+}
+
 /// The extension module.
 #[pymodule]
 fn _ltv(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -530,6 +761,11 @@ fn _ltv(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(sentiment, m)?)?;
     m.add_function(wrap_pyfunction!(synth, m)?)?;
+    m.add_function(wrap_pyfunction!(kpis, m)?)?;
+    m.add_function(wrap_pyfunction!(report, m)?)?;
+    m.add_function(wrap_pyfunction!(run_month, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_matrix, m)?)?;
+    m.add_function(wrap_pyfunction!(predict_matrix, m)?)?;
     m.add_class::<PyModelFile>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow.parquet as pq
@@ -216,3 +217,96 @@ def test_synth_in_memory_is_the_clis_parquet(tmp_path):
     cli("synth", "--customers", 500, "--seed", 9, "-o", tmp_path, "--format", "parquet")
     for k in KINDS:
         assert tables[k].equals(pq.read_table(tmp_path / f"{k}.parquet")), k
+
+
+def test_kpis_and_report_are_the_clis(data, tmp_path):
+    c = paths(data / "c", "csv")
+    ins = cli_inputs(c)[:6]
+    cli("train", *ins, "--cutoff", "2025-03-31", "--horizon", "90d", "--model", "tweedie",
+        "-o", tmp_path / "m.json")
+    cli("score", "--model", tmp_path / "m.json", *ins, "--as-of", "2025-06-30",
+        "-o", tmp_path / "s.csv")
+    rep = ["--orders", c["orders"], "--events", c["events"], "--customers", c["customers"]]
+    want = json.loads(cli("report", "--scores", tmp_path / "s.csv", *rep, "--as-of", "2025-06-30",
+                          "--format", "json"))
+    got = ltv.kpis(c["orders"], c["events"], c["customers"], as_of="2025-06-30",
+                   scores=tmp_path / "s.csv")
+    assert got == want
+    # scores given as the table Model.score returns: the same KPIs
+    model = ltv.load_model(tmp_path / "m.json")
+    table = model.score(c["orders"], c["events"], c["comments"], as_of="2025-06-30")
+    again = ltv.kpis(c["orders"], c["events"], c["customers"], as_of="2025-06-30", scores=table)
+    assert again["tiers"][0]["customers"] == want["tiers"][0]["customers"]
+    html = cli("report", "--scores", tmp_path / "s.csv", *rep, "--as-of", "2025-06-30",
+               "--model", tmp_path / "m.json")
+    r = ltv.report(c["orders"], c["events"], c["customers"], scores=tmp_path / "s.csv",
+                   as_of="2025-06-30", model=model)
+    assert r._repr_html_() == html
+    r.save(tmp_path / "r.html")
+    assert (tmp_path / "r.html").read_text(encoding="utf-8") == html
+
+
+def test_run_is_the_monthly_job(data, tmp_path):
+    c = paths(data / "c", "csv")
+    cfg = tmp_path / "ltv.toml"
+    cfg.write_text(f'[data]\norders = "{c["orders"]}"\nevents = "{c["events"]}"\n'
+                   f'[model]\nname = "tree"\nfolds = 3\n[output]\ndir = "runs"\n')
+    got = ltv.run(cfg, "2025-06", output_dir=tmp_path / "py")
+    cli("run", "--config", cfg, "--month", "2025-06", "--output-dir", tmp_path / "cli")
+    assert got["month"] == "2025-06"
+    assert Path(got["run_dir"]) == tmp_path / "py" / "2025-06"
+    for f in ("scores.csv", "metrics.json", "tiers.json", "report.html"):
+        assert (tmp_path / "py" / "2025-06" / f).read_bytes() == \
+            (tmp_path / "cli" / "2025-06" / f).read_bytes(), f
+
+
+def test_sklearn_regressor_in_pipelines_and_search():
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from ltv.sklearn import LTVRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 4))
+    y = 3.0 * X[:, 0] + np.where(X[:, 1] > 0, 2.0, -1.0) + rng.normal(scale=0.1, size=2000)
+    for model in ("boosting", "tree", "linear"):
+        r2 = cross_val_score(LTVRegressor(model=model), X, y, cv=3).mean()
+        assert r2 > (0.7 if model == "linear" else 0.9), (model, r2)
+    pipe = make_pipeline(StandardScaler(), LTVRegressor(model="boosting", iterations=50))
+    assert pipe.fit(X, y).score(X, y) > 0.9
+    grid = GridSearchCV(LTVRegressor(model="tree"), {"max_depth": [1, 6]}, cv=3).fit(X, y)
+    assert grid.best_params_ == {"max_depth": 6}
+    est = LTVRegressor().set_params(iterations=10)
+    assert est.get_params()["iterations"] == 10
+    # Deterministic for a seed; the predictions survive pickling.
+    import pickle
+
+    a = LTVRegressor(iterations=30).fit(X, y)
+    b = pickle.loads(pickle.dumps(a))
+    assert np.array_equal(a.predict(X), b.predict(X))
+    assert np.array_equal(a.predict(X), LTVRegressor(iterations=30).fit(X, y).predict(X))
+    # Tweedie on a non-negative target recovers a log-linear mean.
+    yt = rng.poisson(np.exp(0.5 * np.sign(X[:, 0]) * np.log1p(np.abs(X[:, 0])) + 1.0))
+    assert LTVRegressor(model="tweedie").fit(X, yt).score(X, yt) > 0.1
+
+
+def _estimator_checks():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    from ltv.sklearn import LTVRegressor
+
+    return check_estimator(LTVRegressor(iterations=20, min_samples_leaf=1), on_fail=None)
+
+
+def test_sklearn_estimator_checks():
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = _estimator_checks()
+    failed = [r for r in results if r["status"] == "failed"]
+    assert not failed, [(r["check_name"], str(r["exception"])[:200]) for r in failed]
+    passed = sum(r["status"] == "passed" for r in results)
+    assert passed >= 30, (passed, len(results))
+    del caught

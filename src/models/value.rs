@@ -146,6 +146,20 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// A dataset of a plain numeric matrix (columns `x0`, `x1`, …) and its target, without
+    /// purchase histories: for the regressors (linear, tweedie, tree, boosting) on any features,
+    /// as the Python package's scikit-learn estimator uses them.
+    pub fn from_matrix(x: Array2<f64>, y: Array1<f64>) -> Dataset {
+        let n = x.nrows();
+        Dataset {
+            feature_names: (0..x.ncols()).map(|i| format!("x{i}")).collect(),
+            x,
+            btyd: vec![None; n],
+            y: Some(y),
+            bought_again: None,
+        }
+    }
+
     /// The dataset of a feature table, with the given feature columns.
     pub fn from_table(table: &FeatureTable, names: &[String], unit: TimeUnit) -> Result<Dataset> {
         Dataset::from_rows(&table.rows, table.has_comments, names, unit)

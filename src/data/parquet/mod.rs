@@ -304,6 +304,46 @@ pub fn csv_text(path: &Path) -> Result<Box<dyn std::io::Read + Send>> {
     }))
 }
 
+/// Appends the rows of `batch` to `out` as CSV text (with a header line first when
+/// `header`), each value as Arrow displays it (see [`csv_text`]).
+pub fn write_csv_text(
+    batch: &arrow_array::RecordBatch,
+    header: bool,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    use std::fmt::Write;
+    if header {
+        for (i, f) in batch.schema().fields().iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            crate::features::table::push_csv_text(out, f.name());
+        }
+        out.push(b'\n');
+    }
+    let opts = arrow_cast::display::FormatOptions::default();
+    let formatters = batch
+        .columns()
+        .iter()
+        .map(|c| arrow_cast::display::ArrayFormatter::try_new(c.as_ref(), &opts))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::Fit(format!("formatting a record batch: {e}")))?;
+    let mut cell = String::new();
+    for row in 0..batch.num_rows() {
+        for (i, f) in formatters.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            cell.clear();
+            write!(cell, "{}", f.value(row))
+                .map_err(|e| Error::Fit(format!("formatting a record batch: {e}")))?;
+            crate::features::table::push_csv_text(out, &cell);
+        }
+        out.push(b'\n');
+    }
+    Ok(())
+}
+
 struct CsvText {
     readers: std::vec::IntoIter<(
         PathBuf,
@@ -339,27 +379,8 @@ impl CsvText {
             };
             self.buf.clear();
             self.at = 0;
-            let opts = arrow_cast::display::FormatOptions::default();
-            let formatters = batch
-                .columns()
-                .iter()
-                .map(|c| arrow_cast::display::ArrayFormatter::try_new(c.as_ref(), &opts))
-                .collect::<std::result::Result<Vec<_>, _>>()
+            write_csv_text(&batch, false, &mut self.buf)
                 .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
-            let mut cell = String::new();
-            for row in 0..batch.num_rows() {
-                for (i, f) in formatters.iter().enumerate() {
-                    if i > 0 {
-                        self.buf.push(b',');
-                    }
-                    cell.clear();
-                    use std::fmt::Write;
-                    write!(cell, "{}", f.value(row))
-                        .map_err(|e| std::io::Error::other(e.to_string()))?;
-                    crate::features::table::push_csv_text(&mut self.buf, &cell);
-                }
-                self.buf.push(b'\n');
-            }
             return Ok(true);
         }
     }
