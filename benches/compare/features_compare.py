@@ -77,7 +77,7 @@ def timed(cmd, env=None):
     parts = [float(x) for x in wall.split(":")]
     wall_s = sum(v * 60 ** i for i, v in enumerate(reversed(parts))) if wall else wall_py
     return {"wall_s": wall_s, "rss_mib": rss_kb / 1024, "cpu_s": user + system,
-            "load_before": [round(x, 2) for x in load]}
+            "load_before": [round(x, 2) for x in load], "stdout": p.stdout}
 
 
 def read_out(path):
@@ -234,6 +234,8 @@ def main():
     for name, cmd in cmds.items():
         print(f"running {name} …", file=sys.stderr, flush=True)
         reps = [timed(cmd, env) for _ in range(1 if name == "pandas" else a.repeat)]
+        for m in reps:
+            m.pop("stdout", None)
         runs[name] = min(reps, key=lambda m: m["wall_s"])
         runs[name]["all_wall_s"] = [m["wall_s"] for m in reps]
         runs[name]["all_rss_mib"] = [round(m["rss_mib"]) for m in reps]

@@ -93,6 +93,7 @@ def main():
         order = list(cmds) if r % 2 == 0 else list(cmds)[::-1]
         for name in order:
             m = fc.timed(cmds[name], env)
+            m.pop("stdout", None)
             runs[name].append(m)
             print(f"run {r + 1} {name}: {m}", file=sys.stderr, flush=True)
     med = {n: {"wall_s": statistics.median(x["wall_s"] for x in ms),
