@@ -197,7 +197,7 @@ fn cdnow_parquet(path: &Path) {
 }
 
 #[test]
-fn cdnow_as_parquet_gives_the_csv_features_model_and_scores() {
+fn cdnow_as_parquet_gives_the_csv_features_model_scores_and_report() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path();
     cdnow_parquet(&p.join("cdnow.parquet"));
@@ -251,8 +251,26 @@ fn cdnow_as_parquet_gives_the_csv_features_model_and_scores() {
                 &s,
             ]);
             ok(p, &a);
+            let r = format!("r{tag}{threads}.csv");
+            let mut a = base.to_vec();
+            a.extend([
+                "report",
+                "--orders",
+                src,
+                "--scores",
+                &s,
+                "--model",
+                &m,
+                "--as-of",
+                "1998-06-30",
+                "--format",
+                "json",
+                "-o",
+                &r,
+            ]);
+            ok(p, &a);
         }
-        for k in ["f", "s"] {
+        for k in ["f", "s", "r"] {
             let c = fs::read(p.join(format!("{k}c{threads}.csv"))).unwrap();
             let q = fs::read(p.join(format!("{k}p{threads}.csv"))).unwrap();
             assert!(c == q, "{k} differs at --threads {threads}");
