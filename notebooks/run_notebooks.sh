@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Execute every notebook in notebooks/ headless; exit non-zero if any cell fails.
 #
-#   notebooks/run_notebooks.sh            # venv in notebooks/.venv, ltv from target/release
-#   LTV_BIN=/path/to/ltv notebooks/run_notebooks.sh
+#   notebooks/run_notebooks.sh                 # venv in notebooks/.venv, ltv built from ./python
+#   NB_VENV=/path/to/venv notebooks/run_notebooks.sh   # a venv that already has `ltv` installed
 #   NB_TIMEOUT=300 (seconds per cell), NB_OUT=<dir> (keep the executed copies there)
 #
-# Creates notebooks/.venv from notebooks/requirements.txt (re-installs when that file changes),
-# builds `ltv` in release unless LTV_BIN is set (cargo is a no-op when it is up to date), and runs
-# `jupyter nbconvert --execute` on each notebook, writing executed copies outside the repo.
+# The notebooks `import ltv`. The venv gets notebooks/requirements.txt (re-installed when that
+# file changes) and, when it cannot import ltv yet, the package from this checkout
+# (`pip install ./python`, a release build of the Rust engine: a few minutes the first time;
+# after changing the engine, re-run that install or give NB_VENV a fresh one). Then
+# `jupyter nbconvert --execute` runs each notebook, writing executed copies outside the repo.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
-venv="$here/.venv"
+venv="${NB_VENV:-$here/.venv}"
 timeout="${NB_TIMEOUT:-300}"
 py="${PYTHON:-python3}"
 
@@ -20,19 +22,17 @@ if [[ ! -x "$venv/bin/python" ]]; then
     echo "run_notebooks: creating $venv" >&2
     "$py" -m venv "$venv"
 fi
-stamp="$venv/.requirements.sha256"
+stamp="$venv/.notebook-requirements.sha256"
 want="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
     echo "run_notebooks: installing notebooks/requirements.txt" >&2
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
     echo "$want" > "$stamp"
 fi
-
-if [[ -z "${LTV_BIN:-}" ]]; then
-    (cd "$repo" && cargo build --release --quiet --bin ltv)
-    export LTV_BIN="$repo/target/release/ltv"
+if ! "$venv/bin/python" -c "import ltv" 2>/dev/null; then
+    echo "run_notebooks: installing the ltv package from $repo/python" >&2
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$repo/python"
 fi
-[[ -x "$LTV_BIN" ]] || { echo "run_notebooks: LTV_BIN=$LTV_BIN is not executable" >&2; exit 1; }
 
 out="${NB_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/ltv-notebooks.XXXXXX")}"
 mkdir -p "$out"

@@ -102,6 +102,9 @@ pub enum Error {
         /// The process holding it.
         pid: u32,
     },
+    /// The caller asked the job to stop ([`crate::cancel::Cancel`]), e.g. Ctrl-C in Python.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 impl Error {

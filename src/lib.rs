@@ -8,6 +8,7 @@
 //! realistic example data.
 #![deny(missing_docs)]
 
+pub mod cancel;
 pub mod config;
 pub mod data;
 pub mod error;

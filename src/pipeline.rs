@@ -96,9 +96,11 @@ fn cross_validate(
     k: usize,
     horizon_days: f64,
     s: &TrainSettings,
+    cancel: &crate::cancel::Cancel,
 ) -> Result<Vec<f64>> {
     let mut oof = vec![0.0; data.len()];
     for f in 0..k {
+        cancel.check()?;
         let (train, test) = split(folds, f);
         let model = ValueModel::fit(kind, data, &train, horizon_days, s)?;
         for (i, p) in test.iter().zip(model.predict(data, &test)?) {
@@ -233,7 +235,7 @@ pub fn train(job: TrainJob<'_>, progress: Progress<'_>) -> Result<TrainOutcome> 
     let mut comparison = Vec::new();
     for &kind in &candidates {
         progress(&format!("cross-validating {}", kind.name()));
-        match cross_validate(kind, &data, &folds, s.folds, horizon, s)
+        match cross_validate(kind, &data, &folds, s.folds, horizon, s, &job.read.cancel)
             .and_then(|oof| Metrics::compute(&y, &oof))
         {
             Ok(m) => comparison.push(ModelScore {
@@ -242,6 +244,7 @@ pub fn train(job: TrainJob<'_>, progress: Progress<'_>) -> Result<TrainOutcome> 
                 error: None,
                 rejected: None,
             }),
+            Err(Error::Cancelled) => return Err(Error::Cancelled),
             Err(e) if job.model == ModelChoice::Auto => comparison.push(ModelScore {
                 model: kind,
                 metrics: None,
@@ -256,6 +259,7 @@ pub fn train(job: TrainJob<'_>, progress: Progress<'_>) -> Result<TrainOutcome> 
     let labels = data.bought_again.clone().unwrap_or_default();
     let mut churn_oof = vec![0.0; data.len()];
     for f in 0..s.folds {
+        job.read.cancel.check()?;
         let (train, test) = split(&folds, f);
         let c = fit_churn(&data, &train, s)?;
         for (i, p) in test.iter().zip(c.try_predict(data.x_filled(&test).view())?) {
@@ -265,6 +269,7 @@ pub fn train(job: TrainJob<'_>, progress: Progress<'_>) -> Result<TrainOutcome> 
     if labels.iter().any(|&b| b) && labels.iter().any(|&b| !b) {
         metrics.auc = Some(auc(&labels, &churn_oof)?);
     }
+    job.read.cancel.check()?;
     progress(&format!("fitting {} on all customers", chosen.name()));
     let all: Vec<usize> = (0..data.len()).collect();
     let value_model = ValueModel::fit(chosen, &data, &all, horizon, s)?;
@@ -340,11 +345,56 @@ fn dataset_for(model: &ModelFile, table: &FeatureTable) -> Result<Dataset> {
 
 /// The four per-customer predictions of a model: value, churn probability, P(alive) and
 /// expected orders.
-struct Predictions {
-    value: Vec<f64>,
-    churn_probability: Vec<f64>,
-    p_alive: Vec<f64>,
-    expected_orders: Vec<f64>,
+#[derive(Debug, Clone, PartialEq)]
+pub struct Predictions {
+    /// Predicted net spend in the model's horizon.
+    pub value: Vec<f64>,
+    /// Probability of no purchase in the horizon (NaN without a churn classifier).
+    pub churn_probability: Vec<f64>,
+    /// BG/NBD probability of being alive (NaN without a BTYD sub-model or for non-buyers).
+    pub p_alive: Vec<f64>,
+    /// BG/NBD expected purchase days in the horizon (NaN without a BTYD sub-model).
+    pub expected_orders: Vec<f64>,
+}
+
+/// Feature values made elsewhere (a features table read back, e.g. the output of
+/// `ltv features` or of the Python package's `ltv.features`), as [`predict_feature_columns`]
+/// takes them. Missing values are NaN.
+pub struct FeatureColumns {
+    /// One row per customer, one column per name of the model's `feature_names`, in order.
+    pub x: ndarray::Array2<f64>,
+    /// One row per customer: the values of
+    /// [`crate::models::btyd::BTYD_FEATURE_COLUMNS`], in order.
+    pub btyd: Vec<[f64; 4]>,
+}
+
+/// Predictions of `model` for customers whose features are already made: the numbers
+/// [`score_customers`] gives the same customers from the raw inputs, when the features were
+/// made at the same cutoff with the model's lifecycle thresholds.
+pub fn predict_feature_columns(model: &ModelFile, columns: FeatureColumns) -> Result<Predictions> {
+    let FeatureColumns { x, btyd } = columns;
+    if x.ncols() != model.feature_names.len() || btyd.len() != x.nrows() {
+        return Err(Error::InvalidParameter {
+            name: "features",
+            value: format!("{} × {} values", x.nrows(), x.ncols()),
+            reason: format!(
+                "the model reads {} feature columns and the BTYD columns of every row",
+                model.feature_names.len()
+            ),
+        });
+    }
+    let unit = model.hyperparameters.time_unit;
+    let data = Dataset {
+        feature_names: model.feature_names.clone(),
+        x,
+        btyd: btyd
+            .into_iter()
+            .map(|v| crate::models::btyd::btyd_input_of_values(v, unit))
+            .collect(),
+        y: None,
+        bought_again: None,
+    };
+    Scorer::new(model).predict(&data)
 }
 
 /// Predictions for every customer of `data`; each customer's numbers depend on its own row

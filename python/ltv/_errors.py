@@ -19,10 +19,13 @@ class LtvError(Exception):
 class InputError(LtvError, ValueError):
     """Bad input data or options, located like the CLI's messages.
 
+    >>> _ = (tmp / "orders.csv").write_text(
+    ...     "customer_id,ordered_at,amount\\nC1,2025-01-01,5\\nC2,2025-01-02,twelve\\n")
     >>> try:
-    ...     ltv.features("orders.csv", cutoff="2025-06-30")
+    ...     ltv.features(tmp / "orders.csv", cutoff="2025-06-30")
     ... except ltv.InputError as e:
-    ...     print(e.path, e.line, e.column)
+    ...     print(e.line, e.column, isinstance(e, ValueError))
+    3 amount True
     """
 
 

@@ -1,10 +1,15 @@
-"""Type stubs of the extension module (called through `ltv`'s Python functions)."""
+"""Type stubs of the extension module (called through `ltv`'s Python functions).
+
+`opts` is the dict of read options `ltv._opts` makes; its `"progress"` entry, when not None, is
+called as `progress(done, total, stage)` on the calling thread while the engine works.
+"""
 
 from os import PathLike
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 _Input = Any
 _Path = Union[str, PathLike]
+_Capsule = Any
 __version__: str
 
 def features(
@@ -17,7 +22,7 @@ def features(
     label: bool,
     opts: Dict[str, Any],
     threads: Optional[int],
-) -> Any: ...
+) -> _Capsule: ...
 def train(
     orders: _Input,
     events: Optional[_Input],
@@ -30,10 +35,52 @@ def train(
     opts: Dict[str, Any],
     threads: Optional[int],
 ) -> ModelFile: ...
-def sentiment(texts: List[str], threads: Optional[int]) -> Any: ...
+def sentiment(texts: List[str], threads: Optional[int]) -> _Capsule: ...
 def synth(
     out_dir: _Path, customers: int, seed: int, parquet: bool, threads: Optional[int]
 ) -> List[str]: ...
+def kpis(
+    orders: _Input,
+    events: Optional[_Input],
+    customers: Optional[_Input],
+    as_of: str,
+    period: str,
+    scores: Optional[_Input],
+    opts: Dict[str, Any],
+    threads: Optional[int],
+) -> str: ...
+def report(
+    orders: _Input,
+    events: Optional[_Input],
+    customers: Optional[_Input],
+    scores: _Input,
+    as_of: str,
+    period: str,
+    model: Optional[ModelFile],
+    previous_scores: Optional[_Input],
+    actuals: Optional[str],
+    opts: Dict[str, Any],
+    threads: Optional[int],
+) -> str: ...
+def run_month(
+    config: _Path,
+    month: str,
+    output_dir: Optional[_Path],
+    allow_partial_window: bool,
+    progress: Optional[Any],
+) -> Tuple[str, str]: ...
+def fit_matrix(
+    kind: str,
+    x: bytes,
+    rows: int,
+    cols: int,
+    y: bytes,
+    settings_json: str,
+    threads: Optional[int],
+) -> str: ...
+def predict_matrix(
+    model_json: str, x: bytes, rows: int, cols: int, threads: Optional[int]
+) -> List[float]: ...
 
 class ModelFile:
     @staticmethod
@@ -51,7 +98,8 @@ class ModelFile:
         tier_b: float,
         opts: Dict[str, Any],
         threads: Optional[int],
-    ) -> Any: ...
+    ) -> _Capsule: ...
+    def predict(self, features: _Input, threads: Optional[int]) -> _Capsule: ...
     def evaluate(
         self,
         orders: _Input,

@@ -3,7 +3,9 @@ search over any numeric matrix.
 
 >>> from ltv.sklearn import LTVRegressor
 >>> from sklearn.model_selection import cross_val_score
->>> cross_val_score(LTVRegressor(model="boosting", iterations=100), X, y, cv=5)
+>>> scores = cross_val_score(LTVRegressor(model="boosting", iterations=100), X, y, cv=5)
+>>> len(scores), bool(scores.mean() > 0.5)     # R² on held-out folds
+(5, True)
 
 The GLMs (`linear`, `tweedie`) read every feature as `sign(x)·ln(1 + |x|)`, as ltv's own models
 do; `tweedie` needs `y ≥ 0`. NaN inputs are rejected (as scikit-learn's linear models do).
@@ -31,7 +33,11 @@ class LTVRegressor(RegressorMixin, BaseEstimator):
     `min_samples_leaf` for both; `tweedie_power` and `alpha` (L2 penalty) for the GLMs; `seed`;
     `threads` (all cores by default).
 
-    >>> LTVRegressor(model="tree", max_depth=4).fit(X, y).predict(X[:3])
+    >>> model = LTVRegressor(model="tree", max_depth=4).fit(X, y)
+    >>> model.predict(X[:3]).shape
+    (3,)
+    >>> model.get_params()["max_depth"]
+    4
     """
 
     def __init__(

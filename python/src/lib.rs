@@ -5,6 +5,7 @@
 use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
 use arrow_array::{RecordBatch, RecordBatchIterator};
 use arrow_schema::{ArrowError, SchemaRef};
+use ltv::cancel::Cancel;
 use ltv::data::time::{parse_duration_days, parse_utc_offset};
 use ltv::data::{
     BadRowPolicy, ColumnMap, Cutoff, Delimiter, InputFormat, ReadOptions, Source, TimeFormat,
@@ -19,12 +20,19 @@ use pyo3::types::{PyCapsule, PyCapsuleMethods, PyDict};
 use std::ffi::CStr;
 use std::path::PathBuf;
 
+mod runner;
+
+use runner::Runner;
+
 const STREAM: &CStr = c"arrow_array_stream";
 
 /// A library error as the Python exception of `ltv._errors` (`InputError` with `.path`,
 /// `.line`, `.column`; `ModelError`; `LtvError`), or `OSError` for I/O.
-fn py_err(py: Python<'_>, e: ltv::Error) -> PyErr {
+pub(crate) fn py_err(py: Python<'_>, e: ltv::Error) -> PyErr {
     use ltv::Error as E;
+    if matches!(e, E::Cancelled) {
+        return pyo3::exceptions::PyKeyboardInterrupt::new_err("ltv: cancelled");
+    }
     let (class, path, line, column) = match &e {
         E::Input(i) => (
             "InputError",
@@ -54,28 +62,6 @@ fn py_err(py: Python<'_>, e: ltv::Error) -> PyErr {
         Ok(PyErr::from_value(obj))
     };
     make().unwrap_or_else(|err| err)
-}
-
-/// Runs `f` without the GIL, on `threads` worker threads (all cores when `None`).
-fn run<T: Send>(
-    py: Python<'_>,
-    threads: Option<usize>,
-    f: impl FnOnce() -> ltv::Result<T> + Send,
-) -> PyResult<T> {
-    let out = py.detach(|| match threads {
-        None => Ok(f()),
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-            .map(|pool| pool.install(f))
-            .map_err(|e| e.to_string()),
-    });
-    match out {
-        Ok(r) => r.map_err(|e| py_err(py, e)),
-        Err(msg) => Err(PyValueError::new_err(format!(
-            "cannot start {threads:?} threads: {msg}"
-        ))),
-    }
 }
 
 /// An input: a path (CSV or Parquet) or an object with `__arrow_c_stream__`, whose batches are
@@ -121,8 +107,31 @@ impl Input {
             Input::Path(p) => Source::sniff_utc_offset_as(p, format),
             Input::Batches(_, b) => Ok(b
                 .iter()
-                .find_map(|b| b.as_ref().ok())
-                .and_then(|b| ltv::data::arrow::sniff_utc_offset(&b.schema()))),
+                .filter_map(|b| b.as_ref().ok())
+                .find(|b| b.num_rows() > 0)
+                .and_then(ltv::data::arrow::sniff_batch_utc_offset)),
+        }
+    }
+
+    /// The amount of work reading this input reports as progress: bytes of a file (of every
+    /// part of a Parquet directory), rows of batches in memory.
+    fn work(&self) -> u64 {
+        match self {
+            Input::Path(p) if p.is_dir() => ltv::data::parquet::part_files(p)
+                .map(|parts| {
+                    parts
+                        .iter()
+                        .filter_map(|f| std::fs::metadata(f).ok())
+                        .map(|m| m.len())
+                        .sum()
+                })
+                .unwrap_or(0),
+            Input::Path(p) => std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+            Input::Batches(_, b) => b
+                .iter()
+                .filter_map(|b| b.as_ref().ok())
+                .map(|b| b.num_rows() as u64)
+                .sum(),
         }
     }
 
@@ -230,6 +239,29 @@ impl Call {
         .collect()
     }
 
+    /// The runner of this call: `threads` workers, Ctrl-C through the read options' cancel
+    /// flag, progress to `opts["progress"]` (a callable `(done, total, stage)`) over the work
+    /// of reading every input.
+    fn runner<'py>(
+        &self,
+        py: Python<'py>,
+        threads: Option<usize>,
+        opts: &Bound<'py, PyDict>,
+    ) -> PyResult<Runner<'py>> {
+        let total = [
+            Some(&self.orders),
+            self.events.as_ref(),
+            self.comments.as_ref(),
+            self.customers.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(Input::work)
+        .sum();
+        Ok(Runner::new(py, threads, self.read.cancel.clone())
+            .with_progress(opts.get_item("progress")?, total))
+    }
+
     fn cutoff(&self, text: &str, what: &str) -> PyResult<Cutoff> {
         Cutoff::parse(text, &self.read.time).ok_or_else(|| {
             invalid(
@@ -258,6 +290,44 @@ impl Call {
 fn horizon(text: &str) -> PyResult<i64> {
     parse_duration_days(text)
         .ok_or_else(|| invalid("horizon", text, "use days or weeks, e.g. `90d` or `39w`"))
+}
+
+/// The columns `names` of the table `name` as float64 values (nulls as NaN), each over all
+/// batches in order; a missing column or one that is not numeric is a `ValueError` naming it.
+fn float_columns(
+    name: &str,
+    batches: Vec<Result<RecordBatch, ArrowError>>,
+    names: &[&str],
+) -> PyResult<Vec<Vec<f64>>> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Float64Type;
+    let bad = |e: String| PyValueError::new_err(format!("`{name}`: {e}"));
+    let mut out: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    for batch in batches {
+        let batch = batch.map_err(|e| bad(e.to_string()))?;
+        for (column, want) in out.iter_mut().zip(names) {
+            let i = batch.schema().index_of(want).map_err(|_| {
+                bad(format!(
+                    "no column `{want}`: the model reads {} (make them with `ltv.features`)",
+                    names.join(", ")
+                ))
+            })?;
+            let values = arrow_cast::cast(batch.column(i), &arrow_schema::DataType::Float64)
+                .map_err(|e| bad(format!("column `{want}`: {e}")))?;
+            column.extend(
+                values
+                    .as_primitive::<Float64Type>()
+                    .iter()
+                    .map(|v| v.unwrap_or(f64::NAN)),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// A float64 Arrow column (NaN stays NaN).
+fn float_column(values: Vec<f64>) -> arrow_array::ArrayRef {
+    std::sync::Arc::new(arrow_array::Float64Array::from(values))
 }
 
 /// `(schema, batches)` as an Arrow C stream capsule.
@@ -311,9 +381,10 @@ fn features<'py>(
         },
         lifecycle: lifecycle(opts)?,
     };
-    let table = run(py, threads, move || {
+    let runner = call.runner(py, threads, opts)?;
+    let table = runner.run(move |t| {
         let (inputs, read) = call.open()?;
-        ltv::features::fold_features(inputs, &params, &read, &|_| {})?.to_arrow()
+        ltv::features::fold_features(inputs, &params, &read, &|n| t.done(n))?.to_arrow()
     })?;
     export(py, table)
 }
@@ -363,13 +434,61 @@ impl PyModelFile {
         let call = Call::new(orders, events, comments, customers, opts)?;
         let as_of = call.cutoff(as_of, "as_of")?;
         let model = &self.file;
-        let table = run(py, threads, move || {
+        let runner = call.runner(py, threads, opts)?;
+        let table = runner.run(move |t| {
             let (inputs, read) = call.open()?;
-            let scored = ltv::pipeline::score_customers(model, inputs, &read, as_of, &|_| {})?;
+            let scored =
+                ltv::pipeline::score_customers(model, inputs, &read, as_of, &|n| t.done(n))?;
             let tiers = scored.tier_cutoffs(tier_a, tier_b)?;
             scored.to_arrow(&tiers)
         })?;
         export(py, table)
+    }
+
+    /// Predictions for customers whose features are already made: `features` is a table
+    /// (an Arrow C stream) holding the model's feature columns and the four BTYD columns
+    /// (`repeat_purchase_days`, …), as `ltv.features` returns them; any numeric type, nulls
+    /// read as missing. Returns the table `predicted_value`, `churn_probability`, `p_alive`,
+    /// `expected_orders`, one row per input row in order.
+    #[pyo3(signature = (features, threads))]
+    fn predict<'py>(
+        &self,
+        features: &Bound<'py, PyAny>,
+        threads: Option<usize>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let py = features.py();
+        let Input::Batches(name, batches) = Input::from_py(features, "features")? else {
+            return Err(PyTypeError::new_err(
+                "`features`: expected a table (the output of `ltv.features`), not a path; \
+                 read the file first, e.g. `pyarrow.parquet.read_table(path)`",
+            ));
+        };
+        let names: Vec<&str> = self
+            .file
+            .feature_names
+            .iter()
+            .map(String::as_str)
+            .chain(ltv::models::btyd::BTYD_FEATURE_COLUMNS)
+            .collect();
+        let mut columns = float_columns(&name, batches, &names)?;
+        let btyd_columns = columns.split_off(self.file.feature_names.len());
+        let rows = btyd_columns[0].len();
+        let x = ndarray::Array2::from_shape_fn((rows, columns.len()), |(i, j)| columns[j][i]);
+        let btyd: Vec<[f64; 4]> = (0..rows)
+            .map(|i| std::array::from_fn(|j| btyd_columns[j][i]))
+            .collect();
+        let model = &self.file;
+        let p = Runner::new(py, threads, Cancel::new()).run(move |_| {
+            ltv::pipeline::predict_feature_columns(model, ltv::pipeline::FeatureColumns { x, btyd })
+        })?;
+        let batch = RecordBatch::try_from_iter([
+            ("predicted_value", float_column(p.value)),
+            ("churn_probability", float_column(p.churn_probability)),
+            ("p_alive", float_column(p.p_alive)),
+            ("expected_orders", float_column(p.expected_orders)),
+        ])
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        export(py, (batch.schema(), vec![batch]))
     }
 
     /// Metrics of the model at `cutoff` against the `horizon` after it, as JSON text.
@@ -396,7 +515,8 @@ impl PyModelFile {
             .transpose()?
             .unwrap_or(false);
         let model = &self.file;
-        let metrics = run(py, threads, move || {
+        let runner = call.runner(py, threads, opts)?;
+        let metrics = runner.run(move |_| {
             let (inputs, read) = call.open()?;
             ltv::pipeline::evaluate(model, inputs, &read, cutoff, h, partial)
         })?;
@@ -462,7 +582,9 @@ fn train(
         .transpose()?
         .unwrap_or(false);
     let input_paths = call.paths();
-    let file = run(py, threads, move || {
+    // progress here is the stage (features, each candidate's folds, the final fit)
+    let runner = call.runner(py, threads, opts)?.stages_only();
+    let file = runner.run(move |t| {
         let (inputs, read) = call.open()?;
         let job = TrainJob {
             inputs,
@@ -475,7 +597,7 @@ fn train(
             settings,
             allow_partial_window: partial,
         };
-        Ok(ltv::pipeline::train(job, &|_| {})?.file)
+        Ok(ltv::pipeline::train(job, &|stage| t.stage(stage))?.file)
     })?;
     Ok(PyModelFile { file })
 }
@@ -488,7 +610,8 @@ fn sentiment(
     texts: Vec<String>,
     threads: Option<usize>,
 ) -> PyResult<Bound<'_, PyCapsule>> {
-    let table = run(py, threads, move || ltv::sentiment::score_table(&texts))?;
+    let table = Runner::new(py, threads, Cancel::new())
+        .run(move |_| ltv::sentiment::score_table(&texts))?;
     export(py, table)
 }
 
@@ -513,9 +636,8 @@ fn synth(
         .customers(customers)
         .seed(seed);
     let dir = out_dir.clone();
-    run(py, threads, move || {
-        ltv::synth::generate_as(&params, &dir, format, &|_| {}).map(|_| ())
-    })?;
+    Runner::new(py, threads, Cancel::new())
+        .run(move |_| ltv::synth::generate_as(&params, &dir, format, &|_| {}).map(|_| ()))?;
     Ok(format
         .file_names()
         .iter()
@@ -590,7 +712,8 @@ fn compute_kpis(
         .map(|s| score_rows(py, s, "scores"))
         .transpose()?
         .unwrap_or_default();
-    let k = run(py, threads, move || {
+    let runner = call.runner(py, threads, opts)?;
+    let k = runner.run(move |_| {
         let (inputs, read) = call.open()?;
         ltv::kpi::compute_kpis(inputs, &params, &read)
     })?;
@@ -647,13 +770,14 @@ fn report(
 /// Runs the monthly job of `ltv.toml` at `config` for `month` (`YYYY-MM`); returns the month's
 /// metrics as JSON text and the run directory.
 #[pyfunction]
-#[pyo3(signature = (config, month, output_dir, allow_partial_window))]
-fn run_month(
-    py: Python<'_>,
+#[pyo3(signature = (config, month, output_dir, allow_partial_window, progress))]
+fn run_month<'py>(
+    py: Python<'py>,
     config: PathBuf,
     month: String,
     output_dir: Option<PathBuf>,
     allow_partial_window: bool,
+    progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<(String, PathBuf)> {
     let cli = ltv::config::Overrides {
         output_dir,
@@ -662,12 +786,13 @@ fn run_month(
     let mut config = ltv::config::Config::load(&config, &cli, &|k| std::env::var(k).ok())
         .map_err(|e| py_err(py, e))?;
     config.allow_partial_window = allow_partial_window;
-    let out = run(py, None, move || {
+    let runner = Runner::new(py, None, config.read.cancel.clone()).with_progress(progress, 0);
+    let out = runner.run(move |t| {
         let report = |dir: &std::path::Path, m: &ltv::monthly::MonthMetrics| {
             ltv::monthly::write_month_report(&config, dir, m)
         };
         let hooks = ltv::monthly::RunHooks {
-            progress: &|_| {},
+            progress: &|stage| t.stage(stage),
             after_stage: &|_| {},
             report: Some(&report),
         };
@@ -706,7 +831,7 @@ fn fit_matrix(
     let x = matrix(x, rows, cols)?;
     let y = matrix(y, rows, 1)?;
     let data = ltv::models::value::Dataset::from_matrix(x, y.column(0).to_owned());
-    let fitted = run(py, threads, move || {
+    let fitted = Runner::new(py, threads, Cancel::new()).run(move |_| {
         let all: Vec<usize> = (0..rows).collect();
         ltv::models::value::ValueModel::fit(kind, &data, &all, 0.0, &settings)
     })?;
@@ -728,7 +853,7 @@ fn predict_matrix(
         .map_err(|e| PyValueError::new_err(format!("not a fitted ltv regressor: {e}")))?;
     let x = matrix(x, rows, cols)?;
     let data = ltv::models::value::Dataset::from_matrix(x, ndarray_compat::Array1::zeros(rows));
-    run(py, threads, move || {
+    Runner::new(py, threads, Cancel::new()).run(move |_| {
         let all: Vec<usize> = (0..rows).collect();
         model.predict(&data, &all)
     })

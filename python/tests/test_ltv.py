@@ -310,3 +310,149 @@ def test_sklearn_estimator_checks():
     passed = sum(r["status"] == "passed" for r in results)
     assert passed >= 30, (passed, len(results))
     del caught
+
+
+def _without_data_hash(info):
+    """A model file's JSON without the hash of its training files (in-memory inputs have no
+    files to hash)."""
+    return {k: v for k, v in info.items() if k != "training_data_sha256"}
+
+
+def _sources(pqp):
+    return {
+        "parquet paths": pqp,
+        "polars": {k: pl.read_parquet(v) for k, v in pqp.items()},
+        "pandas": {k: pd.read_parquet(v) for k, v in pqp.items()},
+        "pyarrow": {k: pq.read_table(v) for k, v in pqp.items()},
+    }
+
+
+def test_train_metrics_predictions_scores_and_tiers_are_the_clis_from_every_source(data, tmp_path):
+    c = paths(data / "c", "csv")
+    ins = cli_inputs(c)
+    cli("train", *ins, "--cutoff", "2025-03-31", "--horizon", "90d", "--model", "boosting",
+        "-o", tmp_path / "cli.json")
+    want_model = json.loads((tmp_path / "cli.json").read_text())
+    cli("score", "--model", tmp_path / "cli.json", *ins, "--as-of", "2025-06-30",
+        "-o", tmp_path / "cli_scores.parquet")
+    want_scores = pq.read_table(tmp_path / "cli_scores.parquet")
+    for name, s in _sources(paths(data / "p", "parquet")).items():
+        m = ltv.train(s["orders"], s["events"], s["comments"], s["customers"],
+                      cutoff="2025-03-31", horizon="90d", model="boosting", threads=2)
+        assert _without_data_hash(m.info) == _without_data_hash(want_model), name
+        assert m.metrics.equals(ltv.load_model(tmp_path / "cli.json").metrics), name
+        scores = m.score(s["orders"], s["events"], s["comments"], s["customers"],
+                         as_of="2025-06-30", threads=1)
+        assert scores.equals(want_scores), name
+        # predict on the features table: the scores' numbers, customer by customer
+        feats = ltv.features(s["orders"], s["events"], s["comments"], s["customers"],
+                             cutoff="2025-06-30")
+        assert feats.column("customer_id").equals(want_scores.column("customer_id"))
+        p = m.predict_table(feats)
+        for col in ("predicted_value", "churn_probability", "p_alive", "expected_orders"):
+            np.testing.assert_array_equal(p.column(col).to_numpy(),
+                                          want_scores.column(col).to_numpy(), err_msg=col)
+        np.testing.assert_array_equal(m.predict(feats.to_pandas()),
+                                      want_scores.column("predicted_value").to_numpy())
+
+
+def test_cdnow_train_and_scores_are_the_clis_from_polars_pandas_and_pyarrow(tmp_path):
+    if not CDNOW.exists():
+        pytest.skip("../shared/datasets is not beside the checkout")
+    for model in ("tweedie", "hybrid"):
+        cli("train", "--orders", CDNOW, "--cutoff", "1997-09-30", "--horizon", "39w",
+            "--model", model, "-o", tmp_path / f"{model}.json")
+        cli("score", "--model", tmp_path / f"{model}.json", "--orders", CDNOW,
+            "--as-of", "1998-06-30", "-o", tmp_path / f"{model}.parquet")
+    frame = pl.read_csv(CDNOW, schema_overrides={"customer_id": pl.String,
+                                                 "ordered_at": pl.String, "amount": pl.Float64})
+    for name, orders in {"polars": frame, "pandas": frame.to_pandas(),
+                         "pyarrow": frame.to_arrow()}.items():
+        for model in ("tweedie", "hybrid"):
+            want = json.loads((tmp_path / f"{model}.json").read_text())
+            m = ltv.train(orders, cutoff="1997-09-30", horizon="39w", model=model)
+            assert _without_data_hash(m.info) == _without_data_hash(want), (name, model)
+            scores = m.score(orders, as_of="1998-06-30")
+            assert scores.equals(pq.read_table(tmp_path / f"{model}.parquet")), (name, model)
+            assert scores.num_rows == 23_570
+
+
+def test_model_predict_explains_a_missing_column(data):
+    c = paths(data / "c", "csv")
+    m = ltv.train(c["orders"], cutoff="2025-03-31", model="tweedie", folds=3)
+    feats = ltv.features(c["orders"], cutoff="2025-06-30").drop_columns(["repeat_spend_avg"])
+    with pytest.raises(ValueError, match="no column `repeat_spend_avg`"):
+        m.predict(feats)
+    with pytest.raises(TypeError, match="not a path"):
+        m.predict(c["orders"])
+
+
+class _RecordingBar:
+    """Stands in for tqdm: records what the progress bar was told."""
+
+    made = []
+
+    def __init__(self, total=None, desc="", **kw):
+        self.total, self.desc, self.n, self.closed = total, desc, 0, False
+        self.descriptions = []
+        _RecordingBar.made.append(self)
+
+    def update(self, k):
+        self.n += k
+
+    def set_description(self, d, refresh=True):
+        self.descriptions.append(d)
+
+    def close(self):
+        self.closed = True
+
+
+def test_progress_true_draws_a_tqdm_bar_over_the_input_bytes(data, monkeypatch, capsys):
+    import tqdm.auto
+
+    c = paths(data / "c", "csv")
+    ltv.features(c["orders"], c["events"], cutoff="2025-06-30", progress=True)
+    assert "features" in capsys.readouterr().err  # the real tqdm drew on stderr
+    monkeypatch.setattr(tqdm.auto, "tqdm", _RecordingBar)
+    _RecordingBar.made.clear()
+    ltv.features(c["orders"], c["events"], cutoff="2025-06-30", progress=True)
+    (bar,) = _RecordingBar.made
+    size = os.path.getsize(c["orders"]) + os.path.getsize(c["events"])
+    assert bar.total == size and bar.n == size and bar.closed
+    ltv.train(c["orders"], cutoff="2025-03-31", model="auto", folds=2, progress=True)
+    # the stage is polled every 0.1 s: the last one is always shown
+    stages = _RecordingBar.made[-1].descriptions
+    assert stages and stages[-1].startswith("train: fitting "), stages
+    _RecordingBar.made.clear()
+    ltv.features(c["orders"], cutoff="2025-06-30")  # silent by default
+    assert _RecordingBar.made == []
+
+
+def test_ctrl_c_stops_a_long_call_and_the_engine_with_it(tmp_path):
+    import signal
+
+    d = ltv.synth(customers=60_000, seed=5, out_dir=tmp_path, format="csv")
+    seen = []
+    opts = ltv._opts(progress=lambda done, total, stage: seen.append((done, total)))
+    timer = threading.Timer(0.15, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        # the raw call: progress reports how far the engine got before it stopped
+        ltv._ltv.features(d["orders"], d["events"], None, None, "2025-06-30", "90d", False,
+                          opts, 1)
+    stopped = time.perf_counter() - start
+    timer.join()
+    assert stopped < 0.15 + 2.0, stopped
+    assert seen and seen[-1][0] < seen[-1][1], "the read ran to the end: nothing was stopped"
+    # training stops between folds
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        ltv.train(d["orders"], d["events"], cutoff="2025-03-31", model="auto", threads=1)
+    stopped = time.perf_counter() - start
+    timer.join()
+    assert stopped < 0.5 + 2.0, stopped
+    # the package still works after an interrupted call
+    assert ltv.features(d["orders"], cutoff="2025-06-30").num_rows > 0

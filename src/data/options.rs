@@ -201,6 +201,9 @@ pub struct ReadOptions {
     /// The longest quoted field accepted, in bytes (default 1 MiB): a longer one is an error
     /// naming the line where its quote opened, usually an unclosed quote.
     pub max_field_bytes: usize,
+    /// Set by a caller to stop the read (and the job reading): checked between batches of
+    /// chunks or row groups, ending the read with [`crate::Error::Cancelled`].
+    pub cancel: crate::cancel::Cancel,
 }
 
 impl Default for ReadOptions {
@@ -212,6 +215,7 @@ impl Default for ReadOptions {
             on_bad_rows: BadRowPolicy::Fail,
             columns: ColumnMap::default(),
             max_field_bytes: crate::data::chunks::DEFAULT_MAX_QUOTED_BYTES,
+            cancel: crate::cancel::Cancel::default(),
         }
     }
 }

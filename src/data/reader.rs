@@ -901,6 +901,7 @@ where
     let mut bytes_read = first.bytes.len() as u64;
     let mut done = false;
     while !done {
+        opts.cancel.check()?;
         while pending.len() < BATCH_CHUNKS {
             match chunker.next_chunk(chunk_bytes).map_err(chunk_err)? {
                 Some(c) => {

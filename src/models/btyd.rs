@@ -56,6 +56,34 @@ pub fn btyd_input(f: &CustomerFeatures, unit: TimeUnit) -> Option<BtydInput> {
     })
 }
 
+/// The feature columns a BTYD input is made of, in the order [`btyd_input_of_values`] takes
+/// them.
+pub const BTYD_FEATURE_COLUMNS: [&str; 4] = [
+    "repeat_purchase_days",
+    "days_first_to_last_order",
+    "customer_age_days",
+    "repeat_spend_avg",
+];
+
+/// The BTYD input of a customer from the values of its [`BTYD_FEATURE_COLUMNS`] as a feature
+/// table holds them (NaN where the table has no value): the input [`btyd_input`] makes from
+/// the customer's features. `None` without a purchase.
+pub fn btyd_input_of_values(values: [f64; 4], unit: TimeUnit) -> Option<BtydInput> {
+    let [repeats, first_to_last_days, age_days, repeat_spend_avg] = values;
+    if repeats.is_nan() || first_to_last_days.is_nan() || age_days.is_nan() {
+        return None;
+    }
+    let d = unit.days();
+    Some(BtydInput {
+        summary: BtydSummary {
+            frequency: repeats,
+            recency: first_to_last_days / d,
+            age: age_days / d,
+        },
+        repeat_spend_avg: (!repeat_spend_avg.is_nan()).then_some(repeat_spend_avg),
+    })
+}
+
 /// Per-customer outputs of the baseline.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BtydPrediction {

@@ -106,6 +106,7 @@ impl InputArgs {
                 None => ColumnMap::default(),
             },
             max_field_bytes: self.max_field_bytes,
+            ..ReadOptions::default()
         })
     }
 

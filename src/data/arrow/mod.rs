@@ -28,6 +28,45 @@ pub fn sniff_utc_offset(schema: &arrow_schema::Schema) -> Option<i32> {
     })?
 }
 
+/// The UTC offset a batch held in memory carries: that of its first time-zoned timestamp
+/// column ([`sniff_utc_offset`]), else that of the first timestamp written as text in its
+/// first string column named `*_at` (as [`crate::data::time::sniff_utc_offset`] reads a CSV
+/// file's), so that a table read from a CSV file with its timestamps kept as strings counts
+/// days as the file itself does. `None` when neither carries an offset.
+pub fn sniff_batch_utc_offset(batch: &RecordBatch) -> Option<i32> {
+    let schema = batch.schema();
+    if schema
+        .fields()
+        .iter()
+        .any(|f| matches!(f.data_type(), arrow_schema::DataType::Timestamp(_, Some(_))))
+    {
+        return sniff_utc_offset(&schema);
+    }
+    let i = text_timestamp_column(&schema)?;
+    sniff_text_utc_offset(batch.column(i).slice(0, batch.num_rows().min(64)).as_ref())
+}
+
+/// The first string column named `*_at` (timestamps written as text).
+pub(crate) fn text_timestamp_column(schema: &arrow_schema::Schema) -> Option<usize> {
+    schema.fields().iter().position(|f| {
+        f.name().ends_with("_at")
+            && matches!(
+                f.data_type(),
+                arrow_schema::DataType::Utf8
+                    | arrow_schema::DataType::LargeUtf8
+                    | arrow_schema::DataType::Utf8View
+            )
+    })
+}
+
+/// The offset of the first timestamp text among the values of a string column.
+pub(crate) fn sniff_text_utc_offset(column: &dyn arrow_array::Array) -> Option<i32> {
+    let text = arrow_cast::cast(column, &arrow_schema::DataType::Utf8).ok()?;
+    let text = arrow_array::cast::AsArray::as_string::<i32>(&text);
+    let lines: Vec<&str> = text.iter().flatten().collect();
+    crate::data::time::sniff_utc_offset(lines.join("\n").as_bytes())
+}
+
 /// Rows parsed by one task (a batch longer than this is sliced, zero-copy).
 pub const UNIT_ROWS: usize = 65_536;
 /// Units of an in-memory stream parsed in parallel before their rows are folded.
@@ -184,6 +223,7 @@ where
     let (mut batch_no, mut row_base) = (0u64, 0u64);
     let mut done = false;
     while !done {
+        opts.cancel.check()?;
         // (slice, batch number, first row in the batch, first row in the stream)
         let mut units: Vec<(RecordBatch, u64, u64, u64)> = Vec::with_capacity(BATCH_UNITS);
         while units.len() < BATCH_UNITS {
@@ -242,6 +282,31 @@ mod tests {
     use crate::features::{build_features, FeatureParams, Inputs, LifecycleThresholds};
     use arrow_array::{ArrayRef, Float64Array, LargeStringArray, RecordBatch, StringArray};
     use std::sync::Arc;
+
+    /// Regression: a table read from a CSV file with its timestamps kept as strings (polars'
+    /// `read_csv`) counted days in UTC in the Python package, not in the offset the text
+    /// carries as the CLI does on the same file.
+    #[test]
+    fn string_timestamps_in_memory_carry_their_offset() {
+        let ids: ArrayRef = Arc::new(StringArray::from(vec!["a", "b"]));
+        let zoned = batch(
+            ids.clone(),
+            &["2025-01-01T23:30:00+08:00", "2025-01-02T01:00:00+08:00"],
+            &[Some(1.0), Some(2.0)],
+        );
+        assert_eq!(super::sniff_batch_utc_offset(&zoned), Some(8 * 3600));
+        let west = batch(
+            ids.clone(),
+            &["2025-01-01T23:30:00-05:30", ""],
+            &[None, None],
+        );
+        assert_eq!(
+            super::sniff_batch_utc_offset(&west),
+            Some(-(5 * 3600 + 1800))
+        );
+        let naive = batch(ids, &["2025-01-01 23:30:00", "2025-01-02"], &[None, None]);
+        assert_eq!(super::sniff_batch_utc_offset(&naive), None);
+    }
 
     fn batch(ids: ArrayRef, times: &[&str], amounts: &[Option<f64>]) -> RecordBatch {
         RecordBatch::try_from_iter([

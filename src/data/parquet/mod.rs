@@ -132,13 +132,7 @@ pub fn sniff_utc_offset(path: &Path) -> Result<Option<i32>> {
     {
         return Ok(crate::data::arrow::sniff_utc_offset(&schema));
     }
-    let Some(i) = schema.fields().iter().position(|f| {
-        f.name().ends_with("_at")
-            && matches!(
-                f.data_type(),
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-            )
-    }) else {
+    let Some(i) = crate::data::arrow::text_timestamp_column(&schema) else {
         return Ok(None);
     };
     if meta.metadata().num_row_groups() == 0 {
@@ -153,11 +147,8 @@ pub fn sniff_utc_offset(path: &Path) -> Result<Option<i32>> {
     let Some(batch) = reader.next().transpose().map_err(|e| corrupt(&first, e))? else {
         return Ok(None);
     };
-    let col = arrow_cast::cast(batch.column(0), &DataType::Utf8).map_err(|e| corrupt(&first, e))?;
-    let col = arrow_array::cast::AsArray::as_string::<i32>(&col);
-    let text: Vec<&str> = col.iter().flatten().collect();
-    Ok(crate::data::time::sniff_utc_offset(
-        text.join("\n").as_bytes(),
+    Ok(crate::data::arrow::sniff_text_utc_offset(
+        batch.column(0).as_ref(),
     ))
 }
 
@@ -206,6 +197,7 @@ where
                     let mut out = vec![];
                     let mut in_group = 0u64;
                     for batch in reader {
+                        opts.cancel.check()?;
                         let batch = batch.map_err(|e| {
                             InputError::file(
                                 path,
