@@ -1191,6 +1191,78 @@ mod tests {
         }
     }
 
+    /// Predictions from feature values made elsewhere (the columns of a features table, NaN
+    /// where it has none) are bitwise the scores of the same customers, for a model whose
+    /// value comes from the BTYD inputs (hybrid) and one that reads only the matrix.
+    #[test]
+    fn predictions_from_feature_columns_equal_the_scores() {
+        for kind in [ModelKind::Hybrid, ModelKind::Boosting] {
+            let model = trained(kind, false);
+            let read = ReadOptions::default();
+            let scores = score(&model, inputs(false), &read, as_of(), (0.2, 0.3)).unwrap();
+            let rows = &scores.table.rows;
+            let names: Vec<&str> = model.feature_names.iter().map(String::as_str).collect();
+            let x = crate::features::table::matrix_of(rows, false, &names).unwrap();
+            let opt = |v: Option<f64>| v.unwrap_or(f64::NAN);
+            let btyd = rows
+                .iter()
+                .map(|r| {
+                    [
+                        opt(r.repeat_purchase_days.map(f64::from)),
+                        opt(r.days_first_to_last_order.map(|d| d as f64)),
+                        opt(r.customer_age_days.map(|d| d as f64)),
+                        opt(r.repeat_spend_avg),
+                    ]
+                })
+                .collect();
+            let p = predict_feature_columns(&model, FeatureColumns { x, btyd }).unwrap();
+            let same = |a: &[f64], b: &[f64]| {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+            };
+            assert!(same(&p.value, &scores.predicted_value), "{}", kind.name());
+            assert!(same(&p.churn_probability, &scores.churn_probability));
+            assert!(same(&p.p_alive, &scores.p_alive));
+            assert!(same(&p.expected_orders, &scores.expected_orders));
+            assert!(p.p_alive.iter().any(|v| !v.is_nan()));
+            // a matrix of the wrong width is an error, not a panic
+            let narrow = FeatureColumns {
+                x: ndarray::Array2::zeros((2, 1)),
+                btyd: vec![[f64::NAN; 4]; 2],
+            };
+            assert!(predict_feature_columns(&model, narrow).is_err());
+        }
+    }
+
+    /// A job whose cancel flag is set stops with `Error::Cancelled` (features, scoring and
+    /// training read through the flag; training also checks it between folds).
+    #[test]
+    fn cancelled_jobs_stop_with_cancelled() {
+        let read = ReadOptions::default();
+        read.cancel.cancel();
+        let params = FeatureParams {
+            cutoff: as_of(),
+            horizon_days: None,
+            lifecycle: LifecycleThresholds::default(),
+        };
+        let r = build_features(inputs(false), &params, &read, &|_| {});
+        assert!(matches!(r, Err(Error::Cancelled)), "{:?}", r.err());
+        let model = trained(ModelKind::Tweedie, false);
+        let r = score_customers(&model, inputs(false), &read, as_of(), &|_| {});
+        assert!(matches!(r, Err(Error::Cancelled)));
+        let job = TrainJob {
+            inputs: inputs(false),
+            input_paths: vec![],
+            read: read.clone(),
+            cutoff: Cutoff::parse("2025-03-31", &read.time).unwrap(),
+            horizon_days: 90,
+            allow_partial_window: false,
+            lifecycle: LifecycleThresholds::default(),
+            model: ModelChoice::Auto,
+            settings: TrainSettings::default(),
+        };
+        assert!(matches!(train(job, &|_| {}), Err(Error::Cancelled)));
+    }
+
     /// One and two worker threads write identical bytes.
     #[test]
     fn streamed_scores_do_not_depend_on_threads() {
