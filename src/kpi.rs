@@ -5,8 +5,8 @@
 //! All windows end at `T` (the end of the `--as-of` day): "in the last N days" means instants in
 //! `(T − N days, T]`. The *period* is the last `period_days` days (default 30). Rows after `T`
 //! are never read into any KPI. A *purchase* is an order row with amount ≥ 0; a *refund* one with
-//! amount < 0; duplicate `order_id`s of a customer (same sign) count once, the first in the
-//! file, as in [`crate::features`]. An *interaction* is any event except `push_sent`. Days are
+//! amount < 0; a repeat of a whole order row (same customer, `order_id`, instant and amount)
+//! counts once, as in [`crate::features`]. An *interaction* is any event except `push_sent`. Days are
 //! calendar days in the `--utc-offset` calendar.
 //!
 //! | KPI | definition |
@@ -31,7 +31,7 @@ use crate::data::amount::amount_to_f64;
 use crate::data::reader::{read_sharded, ParsedChunk, SHARDS};
 use crate::data::time::{civil_from_days, Cutoff, TimeParser, SECONDS_PER_DAY};
 use crate::data::{InputKind, ReadOptions, ReadReport};
-use crate::features::accumulate::EventKind;
+use crate::features::accumulate::{order_key, EventKind};
 use crate::features::{Inputs, LifecycleThresholds, Stage};
 use crate::tiers::Tier;
 use crate::{Error, Result};
@@ -39,7 +39,6 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::hash::Hasher;
 use std::path::Path;
 
 /// The retention horizons reported per cohort, in days.
@@ -218,17 +217,6 @@ struct Acc {
     interactions: u32,
     /// Interaction instants in the conversion window.
     conv: Vec<i64>,
-}
-
-fn order_key(id: &[u8], refund: bool) -> u64 {
-    let id = id.trim_ascii();
-    if id.is_empty() {
-        return 0;
-    }
-    let mut h = rustc_hash::FxHasher::default();
-    h.write(id);
-    h.write_u8(u8::from(refund));
-    h.finish().max(1)
 }
 
 impl Acc {
@@ -438,7 +426,7 @@ pub fn compute_kpis(inputs: Inputs<'_>, params: &KpiParams, opts: &ReadOptions) 
             if ts >= fr.end {
                 return Ok(None);
             }
-            let key = f.get(3).map_or(0, |id| order_key(id, amount < 0));
+            let key = f.get(3).map_or(0, |id| order_key(id, ts, amount));
             Ok(Some(OrderRow { ts, amount, key }))
         },
         |batch| fold_into(&mut shards, batch, |a, r| a.add_order(r, &fr)),

@@ -55,9 +55,7 @@ impl TierCutoffs {
         }
         // the values at two ranks of the descending order: selection, not a full sort
         let mut v = values.to_vec();
-        let n = v.len();
-        let rank = |share: f64| ((share * n as f64).ceil() as usize).clamp(1, n) - 1;
-        let (ra, rb) = (rank(a_share), rank(a_share + b_share));
+        let (ra, rb) = TierCutoffs::quantile_ranks(v.len(), a_share, b_share);
         let (above, &mut b, _) = v.select_nth_unstable_by(rb, |x, y| y.total_cmp(x));
         let a = if ra == rb {
             b
@@ -65,6 +63,16 @@ impl TierCutoffs {
             *above.select_nth_unstable_by(ra, |x, y| y.total_cmp(x)).1
         };
         Ok(TierCutoffs { a, b })
+    }
+
+    /// The 0-based positions, in descending order ([`f64::total_cmp`]) of `n ≥ 1` values,
+    /// of the values that are the cut-offs A and B of [`TierCutoffs::from_quantiles`]: a
+    /// distributed caller (Spark) finds those two order statistics exactly and builds the
+    /// cut-offs with them.
+    pub fn quantile_ranks(n: usize, a_share: f64, b_share: f64) -> (usize, usize) {
+        let n = n.max(1);
+        let rank = |share: f64| ((share * n as f64).ceil() as usize).clamp(1, n) - 1;
+        (rank(a_share), rank(a_share + b_share))
     }
 
     /// The tier of a value.

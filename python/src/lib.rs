@@ -21,6 +21,7 @@ use std::ffi::CStr;
 use std::path::PathBuf;
 
 mod runner;
+mod spark;
 
 use runner::Runner;
 
@@ -172,13 +173,49 @@ impl Call {
         customers: Option<&Bound<'_, PyAny>>,
         opts: &Bound<'_, PyDict>,
     ) -> PyResult<Call> {
-        let py = orders.py();
         let input = |o: Option<&Bound<'_, PyAny>>, name: &str| -> PyResult<Option<Input>> {
             o.filter(|o| !o.is_none())
                 .map(|o| Input::from_py(o, name))
                 .transpose()
         };
-        let orders = Input::from_py(orders, "orders")?;
+        Call::with_inputs(
+            Input::from_py(orders, "orders")?,
+            input(events, "events")?,
+            input(comments, "comments")?,
+            input(customers, "customers")?,
+            opts,
+        )
+    }
+
+    /// A call on batches already imported: the four inputs of a Spark partition (`given[k]`
+    /// says whether input k — orders, events, comments, customers — was given at all).
+    fn from_batches(
+        name: &str,
+        batches: [Vec<Result<RecordBatch, ArrowError>>; 4],
+        given: [bool; 4],
+        opts: &Bound<'_, PyDict>,
+    ) -> PyResult<Call> {
+        let [o, e, c, u] = batches;
+        let part = |kind: usize, input: &str, b| {
+            given[kind].then(|| Input::Batches(format!("{name} ({input})"), b))
+        };
+        Call::with_inputs(
+            Input::Batches(format!("{name} (orders)"), o),
+            part(1, "events", e),
+            part(2, "comments", c),
+            part(3, "customers", u),
+            opts,
+        )
+    }
+
+    fn with_inputs(
+        orders: Input,
+        events: Option<Input>,
+        comments: Option<Input>,
+        customers: Option<Input>,
+        opts: &Bound<'_, PyDict>,
+    ) -> PyResult<Call> {
+        let py = opts.py();
         let format = match opt_str(opts, "input_format")? {
             None => InputFormat::Auto,
             Some(f) => InputFormat::parse(&f).map_err(|e| py_err(py, e))?,
@@ -219,9 +256,9 @@ impl Call {
         };
         Ok(Call {
             orders,
-            events: input(events, "events")?,
-            comments: input(comments, "comments")?,
-            customers: input(customers, "customers")?,
+            events,
+            comments,
+            customers,
             read,
             format,
         })
@@ -403,6 +440,15 @@ impl PyModelFile {
         ModelFile::load(&path)
             .map(|file| PyModelFile { file })
             .map_err(|e| py_err(py, e))
+    }
+
+    /// A model file from its JSON text (as `to_json` gives it; how `ltv.spark` ships a model
+    /// to its executors).
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<PyModelFile> {
+        serde_json::from_str(text)
+            .map(|file| PyModelFile { file })
+            .map_err(|e| PyValueError::new_err(format!("not an ltv model file: {e}")))
     }
 
     /// Writes the model file (atomically), readable by the CLI.
@@ -879,6 +925,15 @@ mod ndarray_compat {
     }
 }
 
+/// The UTC offset (seconds east) a table carries, as `ltv` would read it (`None`: none).
+#[pyfunction]
+fn sniff_utc_offset(table: &Bound<'_, PyAny>) -> PyResult<Option<i32>> {
+    let py = table.py();
+    Input::from_py(table, "table")?
+        .sniff_utc_offset(InputFormat::Auto)
+        .map_err(|e| py_err(py, e))
+}
+
 /// The extension module.
 #[pymodule]
 fn _ltv(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -891,6 +946,10 @@ fn _ltv(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_month, m)?)?;
     m.add_function(wrap_pyfunction!(fit_matrix, m)?)?;
     m.add_function(wrap_pyfunction!(predict_matrix, m)?)?;
+    m.add_function(wrap_pyfunction!(sniff_utc_offset, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::spark_fold, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::spark_rescore, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::spark_tiers, m)?)?;
     m.add_class::<PyModelFile>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

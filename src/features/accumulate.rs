@@ -263,7 +263,8 @@ struct FutureAcc {
 #[derive(Debug, Clone, Default)]
 struct Extra {
     listed: bool,
-    acquisition_channel: Option<Box<str>>,
+    /// The listed acquisition channel and the `first_seen_at` of its row (`i64::MAX` without).
+    acquisition_channel: Option<(i64, Box<str>)>,
     /// Net refunds per day on days before the first purchase day (or with no purchase yet):
     /// they join the first purchase day's net if a purchase later lands on one of them.
     early_refunds: Vec<(i32, i64)>,
@@ -358,14 +359,22 @@ impl Default for CustomerAcc {
     }
 }
 
-fn order_key(id: &[u8], refund: bool) -> u64 {
+/// The de-duplication key of an order row with order id `id` (0 without one): a hash of the
+/// id, the instant and the amount, so that only a repeat of the whole row (same customer, order
+/// id, instant and amount: a re-export, a join that doubled rows) counts once, whatever the
+/// order of the rows; lines of one order that differ in time or amount (items, a partial
+/// refund) all count. The rule does not depend on the order of the rows, so the parts of a
+/// split input (Spark partitions) fold to the same numbers as the whole file.
+pub(crate) fn order_key(id: &[u8], ts: i64, amount: i64) -> u64 {
     let id = id.trim_ascii();
     if id.is_empty() {
         return 0;
     }
     let mut h = rustc_hash::FxHasher::default();
     h.write(id);
-    h.write_u8(u8::from(refund));
+    h.write_u8(0xff); // ends the id: `ab` + `c…` never equals `abc` + `…`
+    h.write_i64(ts);
+    h.write_i64(amount);
     h.finish().max(1)
 }
 
@@ -432,7 +441,11 @@ impl CustomerAcc {
 
     /// customers.csv acquisition_channel.
     pub fn acquisition_channel(&self) -> Option<&str> {
-        self.extra.as_ref()?.acquisition_channel.as_deref()
+        self.extra
+            .as_ref()?
+            .acquisition_channel
+            .as_ref()
+            .map(|(_, c)| &**c)
     }
 
     /// Net spend in the label window.
@@ -608,8 +621,18 @@ impl CustomerAcc {
         }
         let e = self.extra_mut();
         e.listed = true;
-        if e.acquisition_channel.is_none() {
-            e.acquisition_channel.clone_from(&row.channel);
+        // A customer listed on several rows: the channel of the row first seen earliest
+        // (rows without `first_seen_at` last), ties by the channel's text; not the first row
+        // in the file, so the rule holds for any order of the rows.
+        if let Some(channel) = &row.channel {
+            let candidate = (row.first_seen.unwrap_or(i64::MAX), channel);
+            let better = match &e.acquisition_channel {
+                None => true,
+                Some((ts, c)) => candidate < (*ts, c),
+            };
+            if better {
+                e.acquisition_channel = Some((candidate.0, channel.clone()));
+            }
         }
     }
 }
@@ -625,7 +648,7 @@ pub fn parse_order(frame: &Frame, f: &Fields<'_>) -> Result<Option<OrderRow>, Fi
             return Ok(None);
         }
     }
-    let key = f.get(3).map_or(0, |id| order_key(id, amount < 0));
+    let key = f.get(3).map_or(0, |id| order_key(id, ts, amount));
     Ok(Some(OrderRow { ts, amount, key }))
 }
 

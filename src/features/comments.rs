@@ -53,6 +53,15 @@ pub fn parse_comment(
     }))
 }
 
+/// The value of one unit of [`CommentAcc`]'s exact score sum.
+const SCORE_UNIT: f64 = 1.0 / (1u64 << 60) as f64;
+
+/// A score in [-1, 1] as a whole number of [`SCORE_UNIT`]s (rounded to the nearest; exact for
+/// every score of magnitude 2⁻⁸ or more).
+fn score_units(score: f64) -> i128 {
+    (score / SCORE_UNIT).round() as i128
+}
+
 /// Per-customer comment accumulator.
 #[derive(Debug, Clone, Default)]
 pub struct CommentAcc {
@@ -61,7 +70,9 @@ pub struct CommentAcc {
     /// Comments in the last 90 days.
     pub in_90d: u32,
     scored: u32,
-    score_sum: f64,
+    /// Sum of the scores in units of 2⁻⁶⁰: exact, so the mean does not depend on the order
+    /// in which a customer's comments are folded.
+    score_sum: i128,
     negative: u32,
     last: Option<(i64, Option<f64>)>,
     first_ts: Option<i64>,
@@ -79,11 +90,21 @@ impl CommentAcc {
         }
         if let Some(s) = row.score {
             self.scored += 1;
-            self.score_sum += s;
+            self.score_sum += score_units(s);
             self.negative += u32::from(row.negative);
         }
-        // The latest comment; among equal instants the later row in the file.
-        if self.last.is_none_or(|(t, _)| row.ts >= t) {
+        // The latest comment; among comments at the same instant, the highest score (a
+        // comment without a score lowest): the same for any order of the rows.
+        let later = |(t, s): (i64, Option<f64>)| {
+            row.ts > t
+                || (row.ts == t
+                    && match (row.score, s) {
+                        (Some(new), Some(old)) => new.total_cmp(&old).is_gt(),
+                        (Some(_), None) => true,
+                        (None, _) => false,
+                    })
+        };
+        if self.last.is_none_or(later) {
             self.last = Some((row.ts, row.score));
         }
         self.first_ts = Some(self.first_ts.map_or(row.ts, |f| f.min(row.ts)));
@@ -104,7 +125,8 @@ impl CommentAcc {
         CommentFeatures {
             comments_total: self.total,
             comments_90d: self.in_90d,
-            sentiment_mean: (self.scored > 0).then(|| self.score_sum / f64::from(self.scored)),
+            sentiment_mean: (self.scored > 0)
+                .then(|| self.score_sum as f64 * SCORE_UNIT / f64::from(self.scored)),
             sentiment_last: self.last.and_then(|(_, s)| s),
             negative_share: (self.scored > 0)
                 .then(|| f64::from(self.negative) / f64::from(self.scored)),

@@ -254,8 +254,7 @@ proptest! {
         let (o1, e1) = render(&before, &ev_before);
         let c1 = render_comments(&cm_before);
         let t1 = build_with_comments(&o1, Some(&e1), Some(&c1), &cutoff, Some(120));
-        // Add post-cutoff rows at random places (pre-cutoff rows keep their order: among
-        // duplicate order ids the first in the file counts), change them, remove them.
+        // Add post-cutoff rows at random places, change them, remove them.
         let mut mixed = Vec::with_capacity(before.len() + after.len());
         let (mut i, mut j, mut s) = (0, 0, shuffle_seed);
         while i < before.len() || j < after.len() {
@@ -280,4 +279,164 @@ proptest! {
         prop_assert_eq!(&f1, &feature_csv(&t2));
         prop_assert_eq!(&f1, &feature_csv(&t3));
     }
+}
+
+/// The rows of `lines` (after the header line) in a seeded random order.
+fn shuffled(csv: &str, seed: u64) -> String {
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap_or("");
+    let mut rows: Vec<&str> = lines.collect();
+    let mut s = seed;
+    for i in (1..rows.len()).rev() {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        rows.swap(i, (s >> 33) as usize % (i + 1));
+    }
+    let mut out = format!("{header}\n");
+    for r in rows {
+        out.push_str(r);
+        out.push('\n');
+    }
+    out
+}
+
+fn build_all(orders: &str, events: &str, comments: &str, customers: &str) -> Vec<u8> {
+    let opts = ReadOptions::default();
+    let inputs = Inputs {
+        orders: Source::from_bytes("orders.csv", orders.as_bytes()),
+        events: Some(Source::from_bytes("events.csv", events.as_bytes())),
+        customers: Some(Source::from_bytes("customers.csv", customers.as_bytes())),
+        comments: Some(Source::from_bytes("comments.csv", comments.as_bytes())),
+    };
+    let params = FeatureParams {
+        cutoff: Cutoff::parse(&day(200), &opts.time).unwrap(),
+        horizon_days: Some(120),
+        lifecycle: LifecycleThresholds::default(),
+    };
+    let mut csv = Vec::new();
+    build_features(inputs, &params, &opts, &|_| {})
+        .unwrap()
+        .write_csv(&mut csv)
+        .unwrap();
+    csv
+}
+
+/// Hand-worked: repeats of a whole order row count once, rows that share an order id but
+/// differ in time or amount all count, whatever their order.
+#[test]
+fn order_id_repeats_count_once_only_when_the_whole_row_repeats() {
+    let rows = [
+        "A,2025-01-01T10:00:00Z,100,O1",
+        "A,2025-01-01T10:00:00Z,100,O1", // re-export: counts once
+        "A,2025-01-01T10:00:00Z,40,O1",  // another line of O1: counts
+        "A,2025-02-01T10:00:00Z,-40,O1", // a refund of that line: counts
+        "A,2025-02-01T10:00:00Z,-40,O1", // repeated refund row: once
+        "B,2025-01-01T10:00:00Z,100,O1", // another customer's O1
+    ];
+    for order in [[0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0], [2, 0, 4, 1, 5, 3]] {
+        let mut csv = String::from("customer_id,ordered_at,amount,order_id\n");
+        for i in order {
+            csv.push_str(rows[i]);
+            csv.push('\n');
+        }
+        let t = build(&csv, None, "2025-06-30", None);
+        let a = &t.rows[0];
+        assert_eq!(a.orders_total, 2, "{order:?}");
+        assert_eq!(a.spend_total, amt("100")); // 140 − 40
+        assert_eq!(t.rows[1].spend_total, amt("100"));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Every feature and label is the same for any order of the rows of every input
+    /// (repeated order ids, customers listed twice with other channels, comments at the same
+    /// instant): the rule that lets the parts of a split input (Spark partitions) fold to the
+    /// numbers of the whole file.
+    #[test]
+    fn features_do_not_depend_on_the_order_of_rows(
+        orders in proptest::collection::vec((0u8..6, 0u32..400, -50i32..500, 0u8..12), 0..60),
+        events in proptest::collection::vec((0u8..8, 0u32..260, 0u8..5), 0..40),
+        comments in proptest::collection::vec((0u8..8, 150u32..220, 0u8..4), 0..30),
+        customers in proptest::collection::vec((0u8..9, proptest::option::of(0u32..250), 0u8..4), 0..20),
+        seeds in any::<[u64; 4]>(),
+    ) {
+        let (o, e) = render(&orders, &events);
+        let c = render_comments(&comments);
+        let mut u = String::from("customer_id,first_seen_at,acquisition_channel\n");
+        for (cust, d, ch) in &customers {
+            let seen = d.map(|d| format!("{}T08:00:00Z", day(d))).unwrap_or_default();
+            let channel = ["", "app", "wecom", "store"][*ch as usize];
+            u.push_str(&format!("c{cust},{seen},{channel}\n"));
+        }
+        let want = build_all(&o, &e, &c, &u);
+        let got = build_all(
+            &shuffled(&o, seeds[0]),
+            &shuffled(&e, seeds[1]),
+            &shuffled(&c, seeds[2]),
+            &shuffled(&u, seeds[3]),
+        );
+        prop_assert!(want == got, "features differ:\n{}\n---\n{}",
+            String::from_utf8_lossy(&want), String::from_utf8_lossy(&got));
+    }
+}
+
+/// A feature table's RFM columns made anew from the bounds of its own values are the ones the
+/// build made (the Spark path: parts scored on their own, then rescored with the whole base's
+/// bounds), for every batch of the table.
+#[test]
+fn rescoring_with_the_bounds_of_the_whole_base_gives_the_builds_rfm() {
+    use arrow_array::cast::AsArray;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/example");
+    let opts = ReadOptions::default();
+    let inputs = Inputs {
+        orders: Source::open(&root.join("orders.csv")).unwrap(),
+        events: None,
+        customers: None,
+        comments: None,
+    };
+    let params = FeatureParams {
+        cutoff: Cutoff::parse("2025-06-30", &opts.time).unwrap(),
+        horizon_days: None,
+        lifecycle: LifecycleThresholds::default(),
+    };
+    let build = fold_features(inputs, &params, &opts, &|_| {}).unwrap();
+    let (_, batches) = build.to_arrow().unwrap();
+    let column = |name: &str| -> Vec<f64> {
+        let mut out = vec![];
+        for b in &batches {
+            let i = b.schema().index_of(name).unwrap();
+            let c = arrow_cast::cast(b.column(i), &arrow_schema::DataType::Float64).unwrap();
+            out.extend(c.as_primitive::<arrow_array::types::Float64Type>().iter());
+        }
+        // buyers only
+        let orders = {
+            let mut o = vec![];
+            for b in &batches {
+                let i = b.schema().index_of("orders_total").unwrap();
+                let c = arrow_cast::cast(b.column(i), &arrow_schema::DataType::Float64).unwrap();
+                o.extend(c.as_primitive::<arrow_array::types::Float64Type>().iter());
+            }
+            o
+        };
+        out.into_iter()
+            .zip(orders)
+            .filter(|(_, o)| o.unwrap_or(0.0) > 0.0)
+            .map(|(v, _)| v.unwrap())
+            .collect()
+    };
+    let bounds = rfm::RfmBounds {
+        recency: rfm::QuintileBounds::of(&column("days_since_last_order"), false),
+        frequency: rfm::QuintileBounds::of(&column("orders_total"), true),
+        monetary: rfm::QuintileBounds::of(&column("spend_total"), true),
+    };
+    let mut segments = 0;
+    for b in &batches {
+        let again = rfm::rescore_batch(b, &bounds).unwrap();
+        assert_eq!(&again, b);
+        let i = b.schema().index_of("rfm_segment").unwrap();
+        segments += b.column(i).len() - b.column(i).null_count();
+    }
+    assert!(segments > 1000, "{segments} customers with a segment");
 }
