@@ -38,7 +38,7 @@ def build(orders, events, cutoff, horizon, offset, thresholds=(30, 30, 90)) -> p
     o["purchase"] = o["amt"] >= 0
     oid = o["order_id"].str.strip()
     has_id = oid.notna() & (oid != "")
-    dup = o[has_id].duplicated(["customer_id", "order_id", "purchase", "pre"], keep="first")
+    dup = o[has_id].duplicated(["customer_id", "order_id", "ts", "amt"], keep="first")
     o = pd.concat([o[has_id][~dup.to_numpy()], o[~has_id]])
     o["day"] = (o["ts"] + offset) // DAY
     pre = o[o["pre"]]

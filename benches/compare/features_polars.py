@@ -8,8 +8,8 @@ Same columns and definitions as src/features/ (table.rs FEATURE_COLUMNS + LABEL_
 * the cutoff date C means rows with t < cutoff_end = start of day C+1; windows `Nd` are
   [cutoff_end - N days, cutoff_end); the label covers [cutoff_end, cutoff_end + H days);
 * amounts are fixed-point integers (1/10,000); refunds are negative rows, netted;
-* duplicate (customer, order_id, refund-or-not) rows count once (the first in the file),
-  separately before the cutoff and inside the label window; rows without an order id are kept;
+* a repeated order row (customer, order_id, instant, amount) counts once, separately before
+  the cutoff and inside the label window; rows without an order id are kept;
 * a customer exists at the cutoff if any order or event is at or before it.
 """
 import argparse
@@ -82,7 +82,7 @@ def build(orders: str, events: str | None, cutoff: str, horizon: int, offset: in
     )
     with_id = pl.col("order_id").is_not_null() & (pl.col("order_id") != "")
     o = pl.concat([
-        o.filter(with_id).unique(["customer_id", "order_id", "purchase", "pre"], keep="first"),
+        o.filter(with_id).unique(["customer_id", "order_id", "ts", "amt"], keep="any"),
         o.filter(~with_id),
     ])
     o = o.with_columns(day=day(pl.col("ts")))
