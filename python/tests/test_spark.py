@@ -138,12 +138,15 @@ def test_cdnow_features_and_scores_equal_the_clis_from_typed_parquet(spark, tmp_
     t = pcsv.read_csv(CDNOW, convert_options=pcsv.ConvertOptions(column_types={
         "customer_id": pa.string(), "ordered_at": pa.date32(), "amount": pa.decimal128(10, 2)}))
     pq.write_table(t, tmp_path / "cdnow.parquet", row_group_size=10_000)
+    from pyspark.sql import functions as F
+
     orders = spark.read.parquet(str(tmp_path / "cdnow.parquet"))
-    for parts in (1, 7):
-        assert_same(ltv.spark.features(orders, cutoff="1997-09-30", horizon="39w", label=True,
+    shuffled = orders.orderBy(F.rand(seed=3)).repartition(4)
+    for frame, parts in ((orders, 1), (shuffled, 3), (shuffled, 7)):
+        assert_same(ltv.spark.features(frame, cutoff="1997-09-30", horizon="39w", label=True,
                                        partitions=parts), tmp_path / "f.parquet")
-    scores = ltv.spark.score(orders, model=ltv.load_model(tmp_path / "m.json"),
-                             as_of="1998-06-30", partitions=3)
+    scores = ltv.spark.score(shuffled, model=ltv.load_model(tmp_path / "m.json"),
+                             as_of="1998-06-30", partitions=7)
     assert_same(scores, tmp_path / "s.parquet")
 
 
