@@ -15,24 +15,9 @@ import os
 import sys
 import time
 
-DAY = 86_400
-SCALE = 10_000
-GRID = [
-    ["lost", "hibernating", "at_risk", "at_risk", "cant_lose"],
-    ["hibernating", "hibernating", "at_risk", "at_risk", "cant_lose"],
-    ["about_to_sleep", "about_to_sleep", "need_attention", "loyal", "loyal"],
-    ["promising", "potential_loyalist", "potential_loyalist", "loyal", "champions"],
-    ["new", "potential_loyalist", "potential_loyalist", "loyal", "champions"],
-]
-COLUMNS = [
-    "customer_id", "first_order_at", "last_order_at", "orders_total", "repeat_purchase_days",
-    "days_first_to_last_order", "customer_age_days", "days_since_last_order", "spend_total",
-    "spend_avg_order", "repeat_spend_avg", "refund_rate", "orders_30d", "orders_90d",
-    "orders_365d", "spend_30d", "spend_90d", "spend_365d", "events_30d", "events_90d",
-    "interactions_per_month", "push_open_rate", "click_rate", "shares_90d", "reviews_90d",
-    "days_since_last_interaction", "lifecycle_stage", "rfm_r", "rfm_f", "rfm_m", "rfm_segment",
-    "days_since_first_seen", "future_spend", "future_orders", "future_purchase_days",
-]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# the definitions shared with the polars pipeline this translates
+from features_polars import COLUMNS, DAY, GRID, SCALE  # noqa: E402
 
 
 def build(spark, orders, events, cutoff, horizon, offset, thresholds=(30, 30, 90)):
