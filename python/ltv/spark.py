@@ -197,9 +197,8 @@ def _order_statistics(df, wanted: Dict[str, Sequence[int]], n: int, eps: float =
     probs = {i: [max(0.0, (r - slack) / n) for r in wanted[c]]
              + [min(1.0, (r + slack + 1) / n) for r in wanted[c]] for i, c in enumerate(names)}
     # approxQuantile takes one list of probabilities for all columns: ask for the union
-    qs = v.approxQuantile([f"v{i}" for i in range(len(names))],
-                          sorted({p for ps in probs.values() for p in ps}), eps)
     grid = sorted({p for ps in probs.values() for p in ps})
+    qs = v.approxQuantile([f"v{i}" for i in range(len(names))], grid, eps)
     for i, c in enumerate(names):
         at = dict(zip(grid, qs[i]))
         k = len(wanted[c])
@@ -243,15 +242,6 @@ def _order_statistics(df, wanted: Dict[str, Sequence[int]], n: int, eps: float =
     raise RuntimeError("ltv.spark: could not select the order statistics exactly")
 
 
-def _quintile_ranks(n: int, higher_is_better: bool) -> List[int]:
-    """`ltv::features::rfm::QuintileBounds::ranks`."""
-    ranks = []
-    for k in range(1, 5):
-        t = min(max(-(-k * n // 5), 1), max(n, 1))
-        ranks.append(t - 1 if higher_is_better else max(n, 1) - t)
-    return ranks
-
-
 def _rfm_bounds(folded) -> str:
     from pyspark.sql import functions as F
 
@@ -263,7 +253,7 @@ def _rfm_bounds(folded) -> str:
     if n == 0:
         return json.dumps({k: {"higher_is_better": h, "bounds": [0.0] * 4}  # nobody to score
                            for k, _, h in metrics})
-    values = _order_statistics(buyers, {c: _quintile_ranks(n, h) for _, c, h in metrics}, n)
+    values = _order_statistics(buyers, {c: list(_ltv.quintile_ranks(n, h)) for _, c, h in metrics}, n)
     return json.dumps({k: {"higher_is_better": h, "bounds": values[c]} for k, c, h in metrics})
 
 
@@ -409,12 +399,13 @@ def score(
     predict = functools.partial(_predict_partition, model_json=model_json,
                                 threads=threads_per_task, target=_target_schema(schema, spark))
     predicted = feats.mapInArrow(predict, schema).persist()
-    n = predicted.count()
+    # a NaN prediction is written as null; the engine orders NaN above every value
+    counts = predicted.agg(F.count(F.lit(1)),
+                           F.sum(F.col("predicted_value").isNull().cast("long"))).first()
+    n, nans = int(counts[0]), int(counts[1] or 0)
     if n == 0:
         raise InputError("no customers to score")
-    # a NaN prediction is written as null; the engine orders NaN above every value
-    nans = predicted.where(F.col("predicted_value").isNull()).count()
-    ra, rb = (min(max(math.ceil(s * n), 1), n) - 1 for s in (tier_a, tier_a + tier_b))
+    ra, rb = _ltv.tier_ranks(n, tier_a, tier_b)
     # descending ranks with NaN highest (as the engine's total order) → ascending ranks
     want = [n - 1 - r for r in (ra, rb)]
     finite = [w for w in want if w < n - nans]

@@ -407,8 +407,31 @@ fn features<'py>(
     opts: &Bound<'py, PyDict>,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyCapsule>> {
-    let py = orders.py();
     let call = Call::new(orders, events, comments, customers, opts)?;
+    fold_to_stream(
+        orders.py(),
+        call,
+        cutoff,
+        horizon_text,
+        label,
+        opts,
+        threads,
+    )
+}
+
+/// The features of `call`'s inputs at `cutoff` (with the label over `horizon_text` when
+/// `label`), folded by the library, as an Arrow C stream: `ltv.features` and one Spark
+/// partition of `ltv.spark.features`.
+#[allow(clippy::too_many_arguments)]
+fn fold_to_stream<'py>(
+    py: Python<'py>,
+    call: Call,
+    cutoff: &str,
+    horizon_text: &str,
+    label: bool,
+    opts: &Bound<'py, PyDict>,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyCapsule>> {
     let params = FeatureParams {
         cutoff: call.cutoff(cutoff, "cutoff")?,
         horizon_days: if label {
@@ -950,6 +973,8 @@ fn _ltv(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(spark::spark_fold, m)?)?;
     m.add_function(wrap_pyfunction!(spark::spark_rescore, m)?)?;
     m.add_function(wrap_pyfunction!(spark::spark_tiers, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::quintile_ranks, m)?)?;
+    m.add_function(wrap_pyfunction!(spark::tier_ranks, m)?)?;
     m.add_class::<PyModelFile>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -9,7 +9,6 @@ use crate::{export, py_err, Call, Input};
 use arrow_array::cast::AsArray;
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{ArrowError, DataType, Field, Schema};
-use ltv::features::FeatureParams;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
@@ -69,14 +68,7 @@ pub fn spark_fold<'py>(
     opts: &Bound<'py, PyDict>,
     threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyCapsule>> {
-    let py = partition.py();
-    let Input::Batches(name, batches) = Input::from_py(partition, "partition")? else {
-        return Err(value_error("a partition is a table, not a path"));
-    };
-    let batches: Vec<RecordBatch> = batches
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .map_err(value_error)?;
+    let (name, batches) = table_batches(partition, "partition")?;
     let mut per_input: [Vec<RecordBatch>; 4] = Default::default();
     for b in &batches {
         for (kind, out) in per_input.iter_mut().enumerate() {
@@ -91,21 +83,29 @@ pub fn spark_fold<'py>(
         given,
         opts,
     )?;
-    let params = FeatureParams {
-        cutoff: call.cutoff(cutoff, "cutoff")?,
-        horizon_days: if label {
-            Some(crate::horizon(horizon_text)?)
-        } else {
-            None
-        },
-        lifecycle: crate::lifecycle(opts)?,
-    };
-    let runner = call.runner(py, threads, opts)?;
-    let table = runner.run(move |_| {
-        let (inputs, read) = call.open()?;
-        ltv::features::fold_features(inputs, &params, &read, &|_| {})?.to_arrow()
-    })?;
-    export(py, table)
+    crate::fold_to_stream(
+        partition.py(),
+        call,
+        cutoff,
+        horizon_text,
+        label,
+        opts,
+        threads,
+    )
+}
+
+/// The 0-based ascending positions, among `n` buyers' values, of the four order statistics
+/// the quintile scores are made of ([`ltv::features::rfm::QuintileBounds::ranks`]).
+#[pyfunction]
+pub fn quintile_ranks(n: usize, higher_is_better: bool) -> [usize; 4] {
+    ltv::features::rfm::QuintileBounds::ranks(n, higher_is_better)
+}
+
+/// The 0-based positions, in descending order of `n` predictions, of the tier cut-offs A and B
+/// ([`ltv::tiers::TierCutoffs::quantile_ranks`]).
+#[pyfunction]
+pub fn tier_ranks(n: usize, a_share: f64, b_share: f64) -> (usize, usize) {
+    ltv::tiers::TierCutoffs::quantile_ranks(n, a_share, b_share)
 }
 
 /// A features (or scores) table with the RFM scores and segments of the whole base:
@@ -158,15 +158,23 @@ pub fn spark_tiers<'py>(
     export(py, (out_schema, out))
 }
 
-/// The schema and batches of a table given as an Arrow C stream.
-fn batches_of(table: &Bound<'_, PyAny>) -> PyResult<(arrow_schema::SchemaRef, Vec<RecordBatch>)> {
-    let Input::Batches(_, batches) = Input::from_py(table, "table")? else {
-        return Err(value_error("expected a table, not a path"));
+/// The name and batches of a table given as an Arrow C stream (`what` names it in errors).
+fn table_batches(table: &Bound<'_, PyAny>, what: &str) -> PyResult<(String, Vec<RecordBatch>)> {
+    let Input::Batches(name, batches) = Input::from_py(table, what)? else {
+        return Err(value_error(format!(
+            "`{what}`: expected a table, not a path"
+        )));
     };
-    let batches: Vec<RecordBatch> = batches
+    let batches = batches
         .into_iter()
         .collect::<Result<_, _>>()
         .map_err(value_error)?;
+    Ok((name, batches))
+}
+
+/// The schema and batches of a table given as an Arrow C stream.
+fn batches_of(table: &Bound<'_, PyAny>) -> PyResult<(arrow_schema::SchemaRef, Vec<RecordBatch>)> {
+    let (_, batches) = table_batches(table, "table")?;
     let schema = match batches.first() {
         Some(b) => b.schema(),
         None => Arc::new(Schema::empty()),
